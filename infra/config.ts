@@ -1,0 +1,222 @@
+/**
+ * The lab's configuration: every key, its default and its validation, in one place.
+ * `parseLabConfig` is a plain function (no Pulumi calls) so the stack, the Automation API driver
+ * and the tests all apply the same rules, and bad input fails before any resource exists.
+ */
+import { Arch, archOfInstanceTypes } from "./arch";
+
+export type Placement = "spread" | "arm64" | "amd64";
+export type Target = "aws" | "local";
+export type CapacityType = "ON_DEMAND" | "SPOT";
+
+export const PLACEMENTS: readonly Placement[] = ["spread", "arm64", "amd64"];
+export const TARGETS: readonly Target[] = ["aws", "local"];
+export const CAPACITY_TYPES: readonly CapacityType[] = ["ON_DEMAND", "SPOT"];
+export const SUPPORTED_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+
+/**
+ * Longest attendee name accepted. Names are built as `lab-<attendee>-<suffix>`; the tightest AWS
+ * limit is an IAM role name prefix (38 chars, as Pulumi appends a random suffix), so
+ * "lab-" + 20 + "-arm64-node" (11) = 35 stays under it with room to spare.
+ */
+export const ATTENDEE_MAX_LENGTH = 20;
+
+// DNS-1123 label: the attendee becomes part of Kubernetes and AWS names.
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export interface LabConfig {
+  /** Who the lab is for; part of every physical name and tag. */
+  attendee: string;
+  /** `aws` (EKS + ECR) or `local` (local registry; see docs/LOCAL.md). */
+  target: Target;
+  /** `spread` over both architectures, or pinned to `arm64` / `amd64`. */
+  placement: Placement;
+  /** Pod replicas of the app Deployment. */
+  replicas: number;
+  /** Instance types of the x86 node group (one architecture per group). */
+  x86InstanceTypes: string[];
+  /** Instance types of the Graviton node group. */
+  armInstanceTypes: string[];
+  /** Taint Graviton nodes `arch=arm64:NoSchedule`; only tolerating pods land there. */
+  taintArm: boolean;
+  /** EKS control-plane version, `1.<minor>`. */
+  kubernetesVersion: string;
+  /** Node group scaling, applied to each of the two groups. */
+  nodesMin: number;
+  nodesDesired: number;
+  nodesMax: number;
+  capacityType: CapacityType;
+  /** Image platforms to build; must cover every architecture pods may be placed on. */
+  platforms: string[];
+  /** Base image of the app's Dockerfile; empty means the Dockerfile's default. */
+  baseImage: string;
+  /** Registry host:port for the local target. */
+  localRegistry: string;
+  /** AWS region (`aws:region`), required for the aws target. */
+  region?: string;
+}
+
+export const DEFAULTS = {
+  target: "aws" as Target,
+  placement: "spread" as Placement,
+  replicas: 4,
+  x86InstanceType: "m7i.large",
+  armInstanceType: "m6g.large",
+  taintArm: false,
+  kubernetesVersion: "1.34",
+  nodesMin: 1,
+  nodesDesired: 1,
+  nodesMax: 3,
+  capacityType: "ON_DEMAND" as CapacityType,
+  platforms: "linux/amd64,linux/arm64",
+  baseImage: "",
+  localRegistry: "127.0.0.1:5000",
+};
+
+/** Raw `lab:*` values as strings (as Pulumi config and `--config key=value` give them). */
+export type RawLabConfig = Partial<Record<keyof typeof DEFAULTS | "attendee", string>> & { region?: string };
+
+/** Every problem found in a config, reported together. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid lab configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Problems with an attendee name (empty when valid). */
+export function attendeeProblems(name: string | undefined): string[] {
+  if (name === undefined || name.trim() === "") {
+    return ["lab:attendee is required: set it with `pulumi config set lab:attendee <name>` (e.g. alice)"];
+  }
+  const problems: string[] = [];
+  if (!DNS1123_LABEL.test(name)) {
+    problems.push(
+      `lab:attendee "${name}" is not a DNS-1123 label: use lowercase letters, digits and '-', ` +
+        `starting and ending with a letter or digit (e.g. alice-01)`,
+    );
+  }
+  if (name.length > ATTENDEE_MAX_LENGTH) {
+    problems.push(
+      `lab:attendee "${name}" is ${name.length} characters; at most ${ATTENDEE_MAX_LENGTH} keep every AWS name valid`,
+    );
+  }
+  return problems;
+}
+
+function oneOf<T extends string>(key: string, value: string, allowed: readonly T[], problems: string[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problems.push(`lab:${key} "${value}" is not one of ${allowed.join(", ")}`);
+  return allowed[0];
+}
+
+function integer(key: string, value: string, min: number, problems: string[]): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+    problems.push(`lab:${key} "${value}" is not a whole number`);
+    return min;
+  }
+  if (n < min) problems.push(`lab:${key} is ${n}; it must be at least ${min}`);
+  return n;
+}
+
+function boolean(key: string, value: string, problems: string[]): boolean {
+  if (value === "true") return true;
+  if (value === "false") return false;
+  problems.push(`lab:${key} "${value}" is not true or false`);
+  return false;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+function nodeGroupTypes(key: string, value: string, want: Arch, problems: string[]): string[] {
+  const types = list(value);
+  const arch = archOfInstanceTypes(types);
+  if (arch instanceof Error) {
+    problems.push(`lab:${key}: ${arch.message}`);
+  } else if (arch !== want) {
+    const kind = want === "arm64" ? "Graviton (arm64)" : "x86 (amd64)";
+    problems.push(
+      `lab:${key} "${value}" is ${arch}, but this node group is ${kind}: ` +
+        (want === "arm64" ? "use a Graviton type such as m6g.large" : "use an x86 type such as m7i.large"),
+    );
+  }
+  return types;
+}
+
+/** Validates raw config and applies defaults; throws one ConfigError listing every problem. */
+export function parseLabConfig(raw: RawLabConfig): LabConfig {
+  const problems: string[] = [];
+  const get = <K extends keyof typeof DEFAULTS>(k: K): string => {
+    const v = raw[k];
+    return v === undefined || v === "" ? String(DEFAULTS[k]) : v;
+  };
+
+  problems.push(...attendeeProblems(raw.attendee));
+  const target = oneOf("target", get("target"), TARGETS, problems);
+  const placement = oneOf("placement", get("placement"), PLACEMENTS, problems);
+  const replicas = integer("replicas", get("replicas"), 1, problems);
+  if (placement === "spread" && replicas === 1) {
+    problems.push("lab:replicas is 1, but placement spread needs at least 2 (one pod per architecture)");
+  }
+  const x86InstanceTypes = nodeGroupTypes("x86InstanceType", get("x86InstanceType"), "amd64", problems);
+  const armInstanceTypes = nodeGroupTypes("armInstanceType", get("armInstanceType"), "arm64", problems);
+  const taintArm = boolean("taintArm", get("taintArm"), problems);
+  const kubernetesVersion = get("kubernetesVersion");
+  if (!/^1\.\d{2,}$/.test(kubernetesVersion)) {
+    problems.push(`lab:kubernetesVersion "${kubernetesVersion}" is not a Kubernetes minor version such as 1.34`);
+  }
+  const nodesMin = integer("nodesMin", get("nodesMin"), 0, problems);
+  const nodesDesired = integer("nodesDesired", get("nodesDesired"), 1, problems);
+  const nodesMax = integer("nodesMax", get("nodesMax"), 1, problems);
+  if (nodesMin > nodesDesired || nodesDesired > nodesMax) {
+    problems.push(
+      `lab:nodesMin/nodesDesired/nodesMax are ${nodesMin}/${nodesDesired}/${nodesMax}; they must satisfy min <= desired <= max`,
+    );
+  }
+  const capacityType = oneOf("capacityType", get("capacityType"), CAPACITY_TYPES, problems);
+
+  const platforms = list(get("platforms"));
+  for (const p of platforms) {
+    if (!(SUPPORTED_PLATFORMS as readonly string[]).includes(p)) {
+      problems.push(`lab:platforms has "${p}"; supported platforms are ${SUPPORTED_PLATFORMS.join(", ")}`);
+    }
+  }
+  // The image must have a variant for every architecture a pod may be scheduled on.
+  const needed: Arch[] = placement === "spread" ? ["amd64", "arm64"] : [placement];
+  for (const arch of needed) {
+    if (!platforms.includes(`linux/${arch}`)) {
+      problems.push(`lab:platforms "${platforms.join(",")}" lacks linux/${arch}, which placement ${placement} needs`);
+    }
+  }
+
+  const region = raw.region === "" ? undefined : raw.region;
+  if (target === "aws" && region === undefined) {
+    problems.push("aws:region is required for the aws target: `pulumi config set aws:region eu-west-1`");
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    attendee: raw.attendee as string,
+    target,
+    placement,
+    replicas,
+    x86InstanceTypes,
+    armInstanceTypes,
+    taintArm,
+    kubernetesVersion,
+    nodesMin,
+    nodesDesired,
+    nodesMax,
+    capacityType,
+    platforms,
+    baseImage: get("baseImage") === "" ? "" : get("baseImage"),
+    localRegistry: get("localRegistry"),
+    region,
+  };
+}
