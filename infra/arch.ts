@@ -16,6 +16,7 @@ export const AMI_TYPE: Record<Arch, string> = {
 };
 
 // Graviton families (AWS docs); every other current general family below is x86.
+// prettier-ignore
 const GRAVITON_FAMILIES = new Set([
   "a1", "t4g",
   "m6g", "m6gd", "m7g", "m7gd", "m8g", "m8gd",
@@ -24,6 +25,7 @@ const GRAVITON_FAMILIES = new Set([
   "x2gd", "x8g", "i4g", "i8g", "im4gn", "is4gen", "g5g",
 ]);
 
+// prettier-ignore
 const X86_FAMILIES = new Set([
   "t2", "t3", "t3a",
   "m5", "m5a", "m5ad", "m5d", "m5dn", "m5n", "m5zn", "m6a", "m6i", "m6id", "m6idn", "m6in", "m7a", "m7i", "m7i-flex", "m8a", "m8i",
@@ -40,7 +42,9 @@ const INSTANCE_TYPE = /^([a-z][a-z0-9-]*)\.([a-z0-9-]+)$/;
 export function archOfInstanceType(instanceType: string): Arch | Error {
   const m = INSTANCE_TYPE.exec(instanceType);
   if (!m) {
-    return new Error(`"${instanceType}" is not an EC2 instance type (expected <family>.<size>, e.g. m6g.large)`);
+    return new Error(
+      `"${instanceType}" is not an EC2 instance type (expected <family>.<size>, e.g. m6g.large)`,
+    );
   }
   const family = m[1];
   if (GRAVITON_FAMILIES.has(family)) return "arm64";

@@ -3,6 +3,7 @@
  * `parseLabConfig` is a plain function (no Pulumi calls) so the stack, the Automation API driver
  * and the tests all apply the same rules, and bad input fails before any resource exists.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { Arch, archOfInstanceTypes } from "./arch";
 
 export type Placement = "spread" | "arm64" | "amd64";
@@ -169,7 +170,9 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
   const taintArm = boolean("taintArm", get("taintArm"), problems);
   const kubernetesVersion = get("kubernetesVersion");
   if (!/^1\.\d{2,}$/.test(kubernetesVersion)) {
-    problems.push(`lab:kubernetesVersion "${kubernetesVersion}" is not a Kubernetes minor version such as 1.34`);
+    problems.push(
+      `lab:kubernetesVersion "${kubernetesVersion}" is not a Kubernetes minor version such as 1.34`,
+    );
   }
   const nodesMin = integer("nodesMin", get("nodesMin"), 0, problems);
   const nodesDesired = integer("nodesDesired", get("nodesDesired"), 1, problems);
@@ -191,7 +194,9 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
   const needed: Arch[] = placement === "spread" ? ["amd64", "arm64"] : [placement];
   for (const arch of needed) {
     if (!platforms.includes(`linux/${arch}`)) {
-      problems.push(`lab:platforms "${platforms.join(",")}" lacks linux/${arch}, which placement ${placement} needs`);
+      problems.push(
+        `lab:platforms "${platforms.join(",")}" lacks linux/${arch}, which placement ${placement} needs`,
+      );
     }
   }
 
@@ -219,4 +224,21 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     localRegistry: get("localRegistry"),
     region,
   };
+}
+
+/** Every `lab:*` key: the attendee plus each key with a default. */
+export const CONFIG_KEYS: readonly (keyof typeof DEFAULTS | "attendee")[] = [
+  "attendee",
+  ...(Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]),
+];
+
+/**
+ * Reads the stack's `lab:*` keys and `aws:region` once and validates them with `parseLabConfig`.
+ * Throws ConfigError (listing every problem) before the program creates anything.
+ */
+export function readLabConfig(): LabConfig {
+  const lab = new pulumi.Config("lab");
+  const raw: RawLabConfig = { region: new pulumi.Config("aws").get("region") };
+  for (const key of CONFIG_KEYS) raw[key] = lab.get(key);
+  return parseLabConfig(raw);
 }

@@ -1,0 +1,117 @@
+/**
+ * The hello app on any Kubernetes cluster: a namespace (unless given), a Deployment of the
+ * digest-pinned multi-platform image placed over architectures, and a Service. Target-agnostic: it
+ * needs only a provider and an image reference (EKS today, a local cluster next).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Placement } from "./config";
+import { labLabels, labNames } from "./names";
+import {
+  loadBalancerAnnotations,
+  placementProblems,
+  podTemplate,
+  ServiceType,
+  serviceSpec,
+  serviceUrl,
+} from "./workload";
+
+export const APP_NAME = "hello";
+
+export interface AppArgs {
+  /** Kubernetes provider of the target cluster. */
+  provider: k8s.Provider;
+  /** Image to run, pinned by digest (`<repository>@sha256:…`) so every node gets the same index. */
+  image: pulumi.Input<string>;
+  attendee: string;
+  /** `spread` over both architectures, or pinned to `arm64` / `amd64`. */
+  placement: Placement;
+  /** Pod replicas (at least 2 for `spread`). Defaults to 4. */
+  replicas?: number;
+  /** Graviton nodes are tainted `arch=arm64:NoSchedule`: pods that may run there tolerate it. */
+  taintArm?: boolean;
+  /** Existing namespace to use; by default the app creates its own, `lab-<attendee>`. */
+  namespace?: string;
+  /** `LoadBalancer` (internet-facing NLB, default) or `NodePort` (local clusters). */
+  serviceType?: ServiceType;
+}
+
+export class App extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly deploymentName: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+  /** Labels selecting the app's pods (`kubectl get pods -l …`). */
+  public readonly podSelector: Record<string, string>;
+  /** `http://<load balancer>/hello`; undefined for a NodePort Service. */
+  public readonly url: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:index:App", name, {}, opts);
+    const replicas = args.replicas ?? 4;
+    const problems = placementProblems(args.placement, replicas);
+    if (problems.length > 0) throw new Error(`app ${name}: ${problems.join("; ")}`);
+    const serviceType = args.serviceType ?? "LoadBalancer";
+    const names = labNames(args.attendee);
+    const labels = labLabels(args.attendee);
+    const selector = { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": names.base };
+    const childOpts = { parent: this, provider: args.provider };
+
+    let namespace: pulumi.Output<string>;
+    if (args.namespace) {
+      namespace = pulumi.output(args.namespace);
+    } else {
+      const ns = new k8s.core.v1.Namespace(
+        `${name}-ns`,
+        { metadata: { name: names.namespace, labels } },
+        childOpts,
+      );
+      namespace = ns.metadata.name;
+    }
+
+    const deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: APP_NAME, namespace, labels: { ...labels, ...selector } },
+        spec: {
+          replicas,
+          revisionHistoryLimit: 3,
+          selector: { matchLabels: selector },
+          template: podTemplate({
+            image: args.image,
+            placement: args.placement,
+            taintArm: args.taintArm ?? false,
+            selector,
+            labels,
+          }),
+        },
+      },
+      childOpts,
+    );
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: {
+          name: APP_NAME,
+          namespace,
+          labels: { ...labels, ...selector },
+          annotations: serviceType === "LoadBalancer" ? loadBalancerAnnotations(labels) : undefined,
+        },
+        spec: serviceSpec(serviceType, selector),
+      },
+      childOpts,
+    );
+
+    this.namespace = namespace;
+    this.deploymentName = deployment.metadata.name;
+    this.serviceName = service.metadata.name;
+    this.podSelector = selector;
+    this.url = serviceType === "LoadBalancer" ? service.status.apply(serviceUrl) : pulumi.output(undefined);
+    this.registerOutputs({
+      namespace: this.namespace,
+      deploymentName: this.deploymentName,
+      serviceName: this.serviceName,
+      podSelector: this.podSelector,
+      url: this.url,
+    });
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The app image: one BuildKit multi-platform build (@pulumi/docker-build) pushed as an image index,
+ * deployed by digest. The registry is pluggable: an ECR repository per lab (target `aws`), or a
+ * plain-HTTP local registry without credentials (target `local`).
+ */
+import * as aws from "@pulumi/aws";
+import * as dockerbuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import { labNames, labTags } from "./names";
+
+/** Default tag. The tag only names the latest push; workloads use the digest (`ref`). */
+export const DEFAULT_IMAGE_TAG = "latest";
+/** Tag of the BuildKit registry cache in the same repository. */
+export const CACHE_TAG = "buildcache";
+/** Days an untagged image (a superseded index, old cache) lives in ECR. */
+export const UNTAGGED_EXPIRY_DAYS = 1;
+/** Tagged images kept in ECR. */
+export const KEEP_TAGGED = 10;
+
+export type RegistryTarget = { kind: "ecr" } | { kind: "local"; address: string };
+
+export interface ImageArgs {
+  attendee: string;
+  /** Platforms of the image index, e.g. ["linux/amd64", "linux/arm64"]. */
+  platforms: string[];
+  /** Where to push: an ECR repository created here, or a local plain-HTTP registry. */
+  registry: RegistryTarget;
+  /** Image tag, without repository; never an architecture. Defaults to DEFAULT_IMAGE_TAG. */
+  tag?: string;
+  /** Base image for both Dockerfile stages (BASE_IMAGE, BUILD_IMAGE); "" keeps the Dockerfile's. */
+  baseImage?: string;
+  /** Build context, relative to the project root. Defaults to `app`. */
+  context?: string;
+  /** Dockerfile path, relative to the project root. Defaults to `<context>/Dockerfile`. */
+  dockerfile?: string;
+}
+
+/** Registry server and credentials for pulling/inspecting the image (local: server only). */
+export interface RegistryInfo {
+  server: string;
+  username?: string;
+  password?: string;
+}
+
+const ARCH_WORDS = /(^|[-_.])(amd64|arm64|aarch64|x86_64|x86|arm)([-_.]|$)/i;
+
+/** `<repository>:<tag>`; rejects tags naming an architecture (the index serves every arch). */
+export function fullTag(repository: string, tag: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))
+    throw new Error(`image tag "${tag}" is not a valid tag`);
+  if (ARCH_WORDS.test(tag)) {
+    throw new Error(`image tag "${tag}" names an architecture; one multi-platform tag serves all of them`);
+  }
+  const host = repository.split("/")[0];
+  if (!repository.includes("/") || !(host.includes(".") || host.includes(":") || host === "localhost")) {
+    throw new Error(
+      `repository "${repository}" is not fully qualified (<registry>/<name>); a push would go to Docker Hub`,
+    );
+  }
+  return `${repository}:${tag}`;
+}
+
+/** The digest-pinned reference of the pushed image index: `<repository>@sha256:…`. */
+export function digestRef(repository: string, digest: string): string {
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    throw new Error(`image build returned digest "${digest}"; expected sha256:<64 hex> from a pushed index`);
+  }
+  return `${repository}@${digest}`;
+}
+
+/** Build args: only when a base image is configured, so the Dockerfile's defaults apply otherwise. */
+export function buildArgsFor(baseImage: string | undefined): Record<string, string> | undefined {
+  return baseImage ? { BASE_IMAGE: baseImage, BUILD_IMAGE: baseImage } : undefined;
+}
+
+/**
+ * Registry cache in the image's own repository. ECR needs `image-manifest=true` and
+ * `oci-mediatypes=true`. One cache ref for all platforms: the lab builds on ONE BuildKit node, whose
+ * cache export holds every platform; docker/buildx #1044 (only the last platform kept) concerns
+ * multi-node builders, which would need one build per platform plus an index.
+ */
+export function registryCache(repository: string): {
+  cacheFrom: dockerbuild.types.input.CacheFromArgs[];
+  cacheTo: dockerbuild.types.input.CacheToArgs[];
+} {
+  const ref = `${repository}:${CACHE_TAG}`;
+  return {
+    cacheFrom: [{ registry: { ref } }],
+    cacheTo: [
+      { registry: { ref, imageManifest: true, ociMediaTypes: true, mode: dockerbuild.CacheMode.Max } },
+    ],
+  };
+}
+
+/** ECR lifecycle: expire untagged images after a day, keep the last KEEP_TAGGED tagged ones. */
+export function lifecyclePolicy(): object {
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Expire untagged images after ${UNTAGGED_EXPIRY_DAYS} day(s)`,
+        selection: {
+          tagStatus: "untagged",
+          countType: "sinceImagePushed",
+          countUnit: "days",
+          countNumber: UNTAGGED_EXPIRY_DAYS,
+        },
+        action: { type: "expire" },
+      },
+      {
+        rulePriority: 2,
+        description: `Keep the last ${KEEP_TAGGED} tagged images`,
+        selection: {
+          tagStatus: "tagged",
+          tagPatternList: ["*"],
+          countType: "imageCountMoreThan",
+          countNumber: KEEP_TAGGED,
+        },
+        action: { type: "expire" },
+      },
+    ],
+  };
+}
+
+export class Image extends pulumi.ComponentResource {
+  /** Digest-pinned reference of the image index, `<repository>@sha256:…`: what pods run. */
+  public readonly ref: pulumi.Output<string>;
+  /** The pushed tag, fully qualified (`<repository>:<tag>`). */
+  public readonly tag: pulumi.Output<string>;
+  public readonly platforms: string[];
+  public readonly repositoryUrl: pulumi.Output<string>;
+  /** Registry server and (ECR) credentials; the password is secret. */
+  public readonly registry: pulumi.Output<RegistryInfo>;
+
+  constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("lab:index:Image", name, {}, opts);
+    if (args.platforms.length === 0) throw new Error("image: at least one platform is required");
+    const names = labNames(args.attendee);
+    const tag = args.tag ?? DEFAULT_IMAGE_TAG;
+    const context = args.context ?? "app";
+
+    let repositoryUrl: pulumi.Output<string>;
+    let registry: pulumi.Output<RegistryInfo>;
+    let registries: dockerbuild.types.input.RegistryArgs[] | undefined;
+    if (args.registry.kind === "ecr") {
+      const repo = new aws.ecr.Repository(
+        `${name}-repo`,
+        {
+          name: names.repository,
+          forceDelete: true, // ephemeral labs: destroy even when images remain
+          imageScanningConfiguration: { scanOnPush: true },
+          imageTagMutability: "MUTABLE",
+        },
+        { parent: this },
+      );
+      new aws.ecr.LifecyclePolicy(
+        `${name}-lifecycle`,
+        { repository: repo.name, policy: JSON.stringify(lifecyclePolicy()) },
+        { parent: this },
+      );
+      const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
+      const server = repo.repositoryUrl.apply((u) => u.split("/")[0]);
+      const password = pulumi.secret(token.password);
+      repositoryUrl = repo.repositoryUrl;
+      registries = [{ address: server, username: token.userName, password }];
+      registry = pulumi.output({ server, username: token.userName, password });
+    } else {
+      const url = `${args.registry.address}/${names.repository}`;
+      repositoryUrl = pulumi.output(url);
+      registry = pulumi.output({ server: args.registry.address });
+    }
+
+    const fullyQualified = repositoryUrl.apply((u) => fullTag(u, tag));
+    // Local registry: no registry cache (BuildKit would need it configured as plain HTTP).
+    const cache = args.registry.kind === "ecr" ? repositoryUrl.apply(registryCache) : undefined;
+    const image = new dockerbuild.Image(
+      `${name}-build`,
+      {
+        context: { location: context },
+        dockerfile: { location: args.dockerfile ?? `${context}/Dockerfile` },
+        platforms: args.platforms as dockerbuild.Platform[],
+        tags: [fullyQualified],
+        buildArgs: buildArgsFor(args.baseImage),
+        labels: { ...labTags(args.attendee), "org.opencontainers.image.title": "hello" },
+        registries,
+        cacheFrom: cache?.cacheFrom,
+        cacheTo: cache?.cacheTo,
+        // ECR: push the tags. Local registry: plain HTTP, so an explicit insecure registry export.
+        push: args.registry.kind === "ecr",
+        exports: args.registry.kind === "local" ? [{ registry: { insecure: true } }] : undefined,
+      },
+      { parent: this },
+    );
+
+    this.ref = pulumi.all([repositoryUrl, image.digest]).apply(([u, d]) => digestRef(u, d));
+    this.tag = fullyQualified;
+    this.platforms = [...args.platforms];
+    this.repositoryUrl = repositoryUrl;
+    this.registry = registry;
+    this.registerOutputs({
+      ref: this.ref,
+      tag: this.tag,
+      platforms: this.platforms,
+      repositoryUrl: this.repositoryUrl,
+      registry: this.registry,
+    });
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Plain functions that build the app's Kubernetes specs: placement over architectures, the pod
+ * template (probes, limits, a restricted security context, downward-API env), and the Service.
+ * No Pulumi calls here, so tests assert on the exact objects the App component applies.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Placement, PLACEMENTS } from "./config";
+import { ARM_TAINT } from "./nodegroups";
+
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
+
+export const ARCH_KEY = "kubernetes.io/arch";
+export const CONTAINER_PORT = 8080;
+export const SERVICE_PORT = 80;
+export const HEALTH_PATH = "/healthz";
+export const HELLO_PATH = "/hello";
+
+export type ServiceType = "LoadBalancer" | "NodePort";
+
+/**
+ * Annotations for an internet-facing NLB made by the in-tree AWS cloud provider (no AWS Load
+ * Balancer Controller needed): `type: nlb` selects an NLB (`external` would wait for the controller
+ * forever). The in-tree provider is internet-facing unless `...-internal` is set; the `scheme`
+ * annotation states it for the controller, should one be installed later. The tags annotation
+ * labels the NLB like every other lab resource, so sweepers find it.
+ */
+export function loadBalancerAnnotations(tags: Record<string, string>): Record<string, string> {
+  return {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": Object.entries(tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(","),
+  };
+}
+
+/** Problems with a placement/replica combination (empty when valid); mirrors parseLabConfig. */
+export function placementProblems(placement: string, replicas: number): string[] {
+  const problems: string[] = [];
+  if (!(PLACEMENTS as readonly string[]).includes(placement)) {
+    problems.push(`placement "${placement}" is not one of ${PLACEMENTS.join(", ")}`);
+  }
+  if (!Number.isInteger(replicas) || replicas < 1)
+    problems.push(`replicas is ${replicas}; it must be at least 1`);
+  else if (placement === "spread" && replicas < 2) {
+    problems.push(
+      `replicas is ${replicas}, but placement spread needs at least 2 (one pod per architecture)`,
+    );
+  }
+  return problems;
+}
+
+/** Scheduling constraints of a placement; pods that may land on arm64 tolerate the arm taint. */
+export function scheduling(
+  placement: Placement,
+  taintArm: boolean,
+  selector: Record<string, string>,
+): Pick<PodSpec, "affinity" | "topologySpreadConstraints" | "tolerations"> {
+  const archs = placement === "spread" ? ["amd64", "arm64"] : [placement];
+  const result: Pick<PodSpec, "affinity" | "topologySpreadConstraints" | "tolerations"> = {
+    affinity: {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: ARCH_KEY, operator: "In", values: archs }] }],
+        },
+      },
+    },
+  };
+  if (placement === "spread") {
+    // minDomains 2: while only one architecture has nodes, at most maxSkew pods land on it.
+    result.topologySpreadConstraints = [
+      {
+        maxSkew: 1,
+        minDomains: 2,
+        topologyKey: ARCH_KEY,
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: selector },
+      },
+    ];
+  }
+  if (taintArm && archs.includes("arm64")) {
+    result.tolerations = [
+      { key: ARM_TAINT.key, operator: "Equal", value: ARM_TAINT.value, effect: ARM_TAINT.effect },
+    ];
+  }
+  return result;
+}
+
+export interface PodTemplateOptions {
+  image: pulumi.Input<string>;
+  placement: Placement;
+  taintArm: boolean;
+  /** Labels that select the pods (also on the pods). */
+  selector: Record<string, string>;
+  /** Additional labels on the pods. */
+  labels: Record<string, string>;
+}
+
+/** The pod template: one hardened container serving HTTP on CONTAINER_PORT. */
+export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodTemplateSpec {
+  const probe = (initialDelaySeconds: number) => ({
+    httpGet: { path: HEALTH_PATH, port: "http" },
+    initialDelaySeconds,
+    periodSeconds: 10,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+  });
+  const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+  return {
+    metadata: { labels: { ...o.labels, ...o.selector } },
+    spec: {
+      ...scheduling(o.placement, o.taintArm, o.selector),
+      automountServiceAccountToken: false,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      containers: [
+        {
+          name: "hello",
+          image: o.image,
+          imagePullPolicy: "IfNotPresent",
+          ports: [{ name: "http", containerPort: CONTAINER_PORT, protocol: "TCP" }],
+          env: [
+            { name: "PORT", value: String(CONTAINER_PORT) },
+            fieldEnv("NODE_NAME", "spec.nodeName"),
+            fieldEnv("POD_NAME", "metadata.name"),
+            fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+          ],
+          readinessProbe: probe(2),
+          livenessProbe: probe(10),
+          resources: {
+            requests: { cpu: "50m", memory: "64Mi" },
+            limits: { cpu: "250m", memory: "128Mi" },
+          },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          // The root filesystem is read-only; Node.js may still want a scratch directory.
+          volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+        },
+      ],
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+    },
+  };
+}
+
+/** Service spec: port SERVICE_PORT to the pods' `http` port. */
+export function serviceSpec(type: ServiceType, selector: Record<string, string>): ServiceSpec {
+  return {
+    type,
+    selector,
+    ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+  };
+}
+
+/** `http://<host>/hello` from a Service status, or undefined before a load balancer exists. */
+export function serviceUrl(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {
+  const ingress = status?.loadBalancer?.ingress?.[0];
+  const host = ingress?.hostname || ingress?.ip;
+  return host ? `http://${host}${HELLO_PATH}` : undefined;
+}
