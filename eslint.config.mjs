@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".lab-state/", ".lab/", "bench/results/"] },
+  { ignores: ["node_modules/", "dist/", ".lab-state/", ".lab/", "bench/results/", "app/dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
