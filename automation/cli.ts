@@ -1,0 +1,178 @@
+/**
+ * `lab`: the command workshop organisers and CI use instead of typing `pulumi up` per attendee.
+ * `main(argv, deps)` returns the exit code (0 all labs passed, 1 any failed, 2 bad usage or input);
+ * `run()` is the process entry used by bin/lab.js.
+ */
+import { Command as Commander, CommanderError, Option } from "commander";
+import * as path from "node:path";
+import { CliDeps, EXIT, defaultLogDir, labCommand, listCommand, reapCommand } from "./commands";
+import { LocalLabEngine } from "./engine";
+import { fileLog } from "./logs";
+import { processSignals } from "./runner";
+import { Command } from "./types";
+import { RawOptions } from "./validate";
+import { verifyLab } from "./verify";
+import { realClock } from "./verify/http";
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const EXAMPLES: Record<string, string> = {
+  run: `
+Examples:
+  $ npm run lab -- run --attendees alice,bob,carol --config aws:region=eu-west-1
+  $ npm run lab -- run --attendees-file attendees.txt --concurrency 2 --report lab.json --junit lab.xml
+  $ npm run lab -- run --attendees alice --config placement=arm64 --keep`,
+  up: `
+Examples:
+  $ npm run lab -- up --attendees alice,bob --config aws:region=eu-west-1
+  $ npm run lab -- up --attendees-file attendees.txt --config replicas=6 --config taintArm=true`,
+  verify: `
+Examples:
+  $ npm run lab -- verify --attendees alice,bob --report verify.json
+  $ npm run lab -- verify --url http://a1b2.elb.amazonaws.com/hello --expect-arch x86_64,aarch64
+  $ npm run lab -- verify --url http://127.0.0.1:8080/hello --expect-arch aarch64 --requests 10`,
+  destroy: `
+Examples:
+  $ npm run lab -- destroy --attendees alice,bob
+  $ npm run lab -- destroy --attendees-file attendees.txt --destroy-tries 5`,
+  list: `
+Examples:
+  $ npm run lab -- list
+  $ npm run lab -- list --stack-prefix ws2025`,
+  reap: `
+Examples:
+  $ npm run lab -- reap --older-than 12h
+  $ npm run lab -- reap --older-than 2d --stack-prefix ws2025 --report reap.json`,
+};
+
+function common(cmd: Commander, withAttendees: boolean): Commander {
+  if (withAttendees) {
+    cmd
+      .option("--attendees <names>", "comma-separated attendee names (repeatable)", collect)
+      .option("--attendees-file <file>", "attendee names, one per line (blank lines and # comments ignored)")
+      .option("--concurrency <n>", "labs in flight at once (default 4)")
+      .option(
+        "--config <key=value>",
+        "stack config for every lab; keys without a namespace mean lab: (repeatable)",
+        collect,
+      )
+      .option("--keep", "do not destroy (run: skip the destroy step; up: not even on Ctrl+C)");
+  }
+  return cmd
+    .option("--stack-prefix <prefix>", "stacks are named <prefix>-<attendee> (default lab)")
+    .option("--report <file.json>", "write a JSON report with every check's evidence")
+    .option("--junit <file.xml>", "write a JUnit XML report (one case per attendee and check)")
+    .option("--backend <url>", "Pulumi backend URL (default file://<project>/.lab-state)")
+    .addOption(new Option("--target <target>", "aws or local (shorthand for --config lab:target=…)"))
+    .option("--destroy-tries <n>", "destroy attempts, with a refresh between (default 3)")
+    .option("--no-aws-check", "skip the local AWS credentials check (e.g. on EC2 with an instance role)");
+}
+
+function verifyOptions(cmd: Commander): Commander {
+  return cmd
+    .option("--requests <n>", "requests sent to the service once it answers (default 40)")
+    .option(
+      "--traffic-deadline <duration>",
+      "how long to wait for the load balancer to answer (default 10m)",
+    );
+}
+
+export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Commander {
+  const program = new Commander("lab")
+    .description(
+      "Stand up, verify and tear down one mixed-architecture EKS lab per attendee (Pulumi Automation API).",
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.out(s.trimEnd()), writeErr: (s) => deps.err(s.trimEnd()) })
+    .showHelpAfterError("(add --help for usage and examples)");
+  const lab = (name: Command, summary: string): void => {
+    let cmd = common(program.command(name).description(summary), true);
+    if (name === "verify" || name === "run") cmd = verifyOptions(cmd);
+    if (name === "up" || name === "run")
+      cmd.option("--no-preview", "skip the preview that gives the progress total");
+    if (name === "verify") {
+      cmd
+        .option("--url <url>", "check any endpoint, no stack (with --expect-arch)")
+        .option("--expect-arch <list>", "architectures that must answer --url (default x86_64,aarch64)");
+    }
+    cmd
+      .addHelpText("after", EXAMPLES[name])
+      .action(async (o: RawOptions) => setCode(await labCommand(name, o, deps)));
+  };
+  lab("run", "up, then verify, then destroy (whatever up or verify did, unless --keep)");
+  lab("up", "create or update each attendee's stack");
+  lab("verify", "check image, nodes, pods and traffic of each lab (or of one --url)");
+  lab("destroy", "destroy each attendee's stack (retried, refresh between tries), then remove it");
+  common(
+    program.command("list").description("the lab stacks: attendee, age, last result, service URL"),
+    false,
+  )
+    .addHelpText("after", EXAMPLES.list)
+    .action(async (o: RawOptions) => setCode(await listCommand(o, deps)));
+  common(program.command("reap").description("destroy and remove lab stacks older than a duration"), false)
+    .requiredOption("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
+    .option("--concurrency <n>", "labs destroyed at once (default 4)")
+    .addHelpText("after", EXAMPLES.reap)
+    .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));
+  program.addHelpText(
+    "after",
+    `\nExit codes: 0 all labs passed, 1 any lab failed, 2 bad usage or input.\n${EXAMPLES.run}`,
+  );
+  return program;
+}
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export function realDeps(): CliDeps {
+  return {
+    projectDir: PROJECT_DIR,
+    env: process.env,
+    out: (t) => process.stdout.write(`${t}\n`),
+    err: (t) => process.stderr.write(`${t}\n`),
+    tty: process.stdout.isTTY && !process.env.CI ? process.stdout : undefined,
+    engineFactory: (s) =>
+      new LocalLabEngine({ workDir: PROJECT_DIR, envVars: s.envVars, secretsProvider: s.secretsProvider }),
+    verify: () => Promise.reject(new Error("replaced below")),
+    openLog: (stack) => fileLog(defaultLogDir(PROJECT_DIR), stack),
+    signals: processSignals,
+    exit: (code) => process.exit(code),
+    now: () => Date.now(),
+    sleep: (ms) => realClock.sleep(ms),
+  };
+}
+
+/** Parses `argv` (without node and script) and runs the command; resolves to the exit code. */
+export async function main(argv: string[], partial: Partial<CliDeps> = {}): Promise<number> {
+  const deps: CliDeps = { ...realDeps(), ...partial };
+  if (!partial.verify) {
+    deps.verify = (out, signal, note, t) => verifyLab(out, { ...t, ...deps.verifyOptions, signal, note });
+  }
+  let code: number = EXIT.ok;
+  const program = buildProgram(deps, (c) => (code = c));
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" ? EXIT.ok : EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+/** Process entry: exit with main's code; an unexpected error is a failure (1), shown with its stack. */
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(
+        `lab: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
+      process.exit(EXIT.failed);
+    },
+  );
+}

@@ -1,0 +1,262 @@
+/** The actions behind each command, after commander has parsed the line. Each returns the exit code. */
+import * as path from "node:path";
+import { EngineUnavailableError, LabEngine } from "./engine";
+import { VerifyFn } from "./lifecycle";
+import { memoryLog } from "./logs";
+import { Display, liveDisplay, plainDisplay } from "./progress";
+import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "./preflight";
+import { RunReport, writeJson, writeJunit } from "./report";
+import { RunOutcome, SignalSource, runAll } from "./runner";
+import { StateSettings, resolveState } from "./state";
+import { ageMs, describeLabStacks, listTable } from "./stacks";
+import { failureLines, summaryTable } from "./summary";
+import { Command, LabLog, LabResult } from "./types";
+import * as v from "./validate";
+import { VerifyOptions, verifyUrl } from "./verify";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export interface TrafficSettings {
+  requests: number;
+  trafficDeadlineMs: number;
+}
+
+export interface CliDeps {
+  projectDir: string;
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** The terminal for the live display; undefined → plain lines (CI). */
+  tty?: NodeJS.WriteStream;
+  engineFactory: (s: StateSettings) => LabEngine;
+  /** The verify checks of one lab, with the command's --requests and --traffic-deadline. */
+  verify: (...a: [...Parameters<VerifyFn>, TrafficSettings]) => ReturnType<VerifyFn>;
+  /** Test seam for `verify --url` (clock). */
+  verifyOptions?: Partial<VerifyOptions>;
+  openLog: (stack: string) => LabLog;
+  signals: SignalSource;
+  exit: (code: number) => void;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+function usageError(d: CliDeps, command: string, problems: string[]): number {
+  const n = problems.length;
+  d.err(
+    `lab ${command}: ${n} problem${n === 1 ? "" : "s"}, nothing was created:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+  );
+  d.err(`Run \`npm run lab -- ${command} --help\` for usage.`);
+  return EXIT.usage;
+}
+
+/** The engine after the cheap local checks: AWS credentials (aws target) and the Pulumi CLI. */
+async function engineFor(
+  d: CliDeps,
+  command: string,
+  o: v.RawOptions,
+  target: string,
+  config: Record<string, string>,
+): Promise<LabEngine | number> {
+  if (target === "aws" && o.awsCheck !== false && !awsCredentialSource(d.env, config)) {
+    d.err(`lab ${command}: ${AWS_CREDENTIALS_HELP}`);
+    return EXIT.usage;
+  }
+  const engine = d.engineFactory(resolveState(d.projectDir, o.backend, d.env));
+  try {
+    await engine.check();
+  } catch (e) {
+    if (!(e instanceof EngineUnavailableError)) throw e;
+    d.err(`lab ${command}: ${e.message}`);
+    return EXIT.usage;
+  }
+  return engine;
+}
+
+function display(d: CliDeps): Display {
+  return d.tty ? liveDisplay(d.tty, d.now) : plainDisplay((l) => d.out(l), d.now);
+}
+
+function finish(
+  d: CliDeps,
+  command: Command,
+  o: v.RawOptions,
+  started: number,
+  outcome: RunOutcome,
+  settings: Record<string, unknown>,
+): number {
+  const { results, interrupted } = outcome;
+  const passed = results.length > 0 && results.every((r) => r.passed) && !interrupted;
+  const exitCode = passed ? EXIT.ok : EXIT.failed;
+  d.out(`\n${summaryTable(results)}`);
+  for (const line of failureLines(results)) d.out(`  ${line}`);
+  const holding = results.filter(
+    (r) => r.holdsResources && r.up !== undefined && r.destroy?.status !== "skipped",
+  );
+  if (interrupted && holding.length > 0)
+    d.err(`interrupted: these stacks may still hold resources: ${holding.map((r) => r.stack).join(", ")}`);
+  const report: RunReport = {
+    command,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: new Date(d.now()).toISOString(),
+    passed,
+    interrupted,
+    exitCode,
+    settings,
+    leftovers: outcome.leftovers,
+    labs: results,
+  };
+  if (o.report) writeJson(o.report, report);
+  if (o.junit) writeJunit(o.junit, report);
+  d.out(
+    `${results.filter((r) => r.passed).length} of ${results.length} labs passed${interrupted ? " (interrupted)" : ""}`,
+  );
+  return exitCode;
+}
+
+/** up, verify, destroy, run over attendees (and verify --url without a stack). */
+export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps): Promise<number> {
+  const started = d.now();
+  const problems = new v.Problems();
+  if (command === "verify" && o.url !== undefined) return verifyUrlCommand(o, d, problems, started);
+  const names = v.attendees(o, problems);
+  const concurrency = v.positiveInt("--concurrency", o.concurrency, 4, problems, 64);
+  const requests = v.positiveInt("--requests", o.requests, 40, problems);
+  const destroyTries = v.positiveInt("--destroy-tries", o.destroyTries, 3, problems, 10);
+  const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
+  const prefix = v.stackPrefix(o.stackPrefix, problems);
+  const plan = v.stackConfig(o, names, d.env, problems);
+  if (problems.list.length > 0) return usageError(d, command, problems.list);
+
+  const engine = await engineFor(d, command, o, plan.target, plan.config);
+  if (typeof engine === "number") return engine;
+  const ui = display(d);
+  const settings = {
+    attendees: names,
+    prefix,
+    concurrency,
+    config: plan.config,
+    keep: !!o.keep,
+    requests,
+    trafficDeadlineMs,
+  };
+  try {
+    const outcome = await runAll(
+      {
+        command,
+        attendees: names,
+        prefix,
+        concurrency,
+        config: plan.config,
+        keep: !!o.keep,
+        preview: o.preview !== false,
+        destroyTries,
+        retryDelayMs: 15_000,
+      },
+      {
+        engine,
+        verify: (out, signal, note) => d.verify(out, signal, note, { requests, trafficDeadlineMs }),
+        progress: ui,
+        openLog: d.openLog,
+        signals: d.signals,
+        exit: (code) => {
+          ui.stop();
+          d.exit(code);
+        },
+        say: (t) => ui.say(t),
+        now: d.now,
+        sleep: d.sleep,
+      },
+    );
+    ui.stop();
+    return finish(d, command, o, started, outcome, settings);
+  } finally {
+    ui.stop();
+  }
+}
+
+async function verifyUrlCommand(
+  o: v.RawOptions,
+  d: CliDeps,
+  problems: v.Problems,
+  started: number,
+): Promise<number> {
+  const url = v.url(o.url as string, problems);
+  const expect = v.expectArchs(o.expectArch, problems);
+  const requests = v.positiveInt("--requests", o.requests, 40, problems);
+  const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
+  if (o.attendees || o.attendeesFile)
+    problems.add("--url checks one endpoint without a stack: drop --attendees/--attendees-file");
+  if (problems.list.length > 0) return usageError(d, "verify", problems.list);
+  const log = memoryLog(url);
+  const t0 = d.now();
+  const check = await verifyUrl(
+    url,
+    { expectArchs: expect },
+    { requests, trafficDeadlineMs, ...d.verifyOptions, note: (t) => d.out(t) },
+  );
+  const r: LabResult = {
+    attendee: "url",
+    stack: url,
+    logFile: log.path,
+    serviceUrl: url,
+    verify: {
+      status: check.status === "failed" ? "failed" : "passed",
+      durationMs: d.now() - t0,
+      checks: [check],
+    },
+    passed: check.status !== "failed",
+    holdsResources: false,
+  };
+  d.out(`traffic: ${check.status}: ${check.summary}`);
+  return finish(
+    d,
+    "verify",
+    o,
+    started,
+    { results: [r], interrupted: false, leftovers: [] },
+    { url, expect, requests, trafficDeadlineMs },
+  );
+}
+
+export async function listCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
+  const problems = new v.Problems();
+  const prefix = v.stackPrefix(o.stackPrefix, problems);
+  if (problems.list.length > 0) return usageError(d, "list", problems.list);
+  const engine = await engineFor(d, "list", { ...o, awsCheck: false }, "local", {});
+  if (typeof engine === "number") return engine;
+  d.out(listTable(await describeLabStacks(engine, prefix), d.now()));
+  return EXIT.ok;
+}
+
+export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
+  const problems = new v.Problems();
+  const prefix = v.stackPrefix(o.stackPrefix, problems);
+  if (o.olderThan === undefined) problems.add("--older-than is required (e.g. --older-than 12h)");
+  const olderThan = v.duration("--older-than", o.olderThan, 0, problems);
+  const plan = v.stackConfig(o, [], d.env, problems);
+  if (problems.list.length > 0) return usageError(d, "reap", problems.list);
+  const engine = await engineFor(d, "reap", o, plan.target, plan.config);
+  if (typeof engine === "number") return engine;
+  const now = d.now();
+  const infos = await describeLabStacks(engine, prefix);
+  const old = infos.filter((i) => (ageMs(i, now) ?? -1) >= olderThan);
+  for (const i of infos.filter((x) => ageMs(x, now) === undefined))
+    d.out(`skipping ${i.stack}: age unknown (never updated)`);
+  if (old.length === 0) {
+    d.out(`no lab stacks older than ${o.olderThan}`);
+    return EXIT.ok;
+  }
+  d.out(`reaping ${old.length} stack(s): ${old.map((i) => i.stack).join(", ")}`);
+  return labCommand(
+    "destroy",
+    {
+      ...o,
+      attendees: [old.map((i) => i.stack.slice(prefix.length + 1)).join(",")],
+      attendeesFile: undefined,
+      config: [],
+    },
+    { ...d, engineFactory: () => engine },
+  );
+}
+
+export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");

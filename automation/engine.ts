@@ -1,0 +1,242 @@
+/**
+ * The small interface through which the driver talks to Pulumi (`LabEngine`), and its real
+ * implementation over one `LocalWorkspace` on the project directory: the same program engineers
+ * run with `pulumi up`, not a second copy of it. Tests use a fake of `LabEngine`.
+ */
+import {
+  EngineEvent,
+  LocalWorkspace,
+  Stack,
+  StackNotFoundError,
+  ConcurrentUpdateError,
+} from "@pulumi/pulumi/automation";
+import { Mutex } from "./mutex";
+
+export type ProgressEvent =
+  | { kind: "step-start"; urn: string; op: string }
+  | { kind: "step-done"; urn: string; op: string }
+  | { kind: "step-failed"; urn: string }
+  | { kind: "summary"; changes: Record<string, number> };
+
+export interface OpHooks {
+  /** The engine's own output, line by line as it comes (for the per-lab log). */
+  onOutput?: (text: string) => void;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Aborting cancels the operation gracefully (the CLI gets one SIGINT). */
+  signal?: AbortSignal;
+}
+
+export interface StackListing {
+  name: string;
+  resourceCount?: number;
+  lastUpdate?: Date;
+  updateInProgress?: boolean;
+}
+
+export interface StackHistory {
+  /** Start of the oldest operation recorded. */
+  createdAt?: Date;
+  last?: { kind: string; result: string; at?: Date };
+}
+
+export interface LabEngine {
+  /** Throws EngineUnavailableError when the engine cannot run (no Pulumi CLI…). */
+  check(): Promise<void>;
+  /** Once, before fanning out: install the project's plugins (concurrent installs interfere). */
+  setup(): Promise<void>;
+  /** Creates (or, with `create` false, only selects) the stack, then sets `config`. Serialized. */
+  prepare(stack: string, config: Record<string, string>, create: boolean): Promise<void>;
+  /** Number of steps an update would take. */
+  preview(stack: string, hooks: OpHooks): Promise<number>;
+  up(stack: string, hooks: OpHooks): Promise<Record<string, unknown>>;
+  outputs(stack: string): Promise<Record<string, unknown>>;
+  refresh(stack: string, hooks: OpHooks): Promise<void>;
+  destroy(stack: string, hooks: OpHooks): Promise<void>;
+  remove(stack: string): Promise<void>;
+  list(): Promise<StackListing[]>;
+  history(stack: string): Promise<StackHistory>;
+}
+
+/** The engine cannot run at all; the message says how to fix it (exit 2). */
+export class EngineUnavailableError extends Error {}
+/** The stack does not exist in the backend. */
+export class StackMissingError extends Error {}
+
+export interface EngineSettings {
+  workDir: string;
+  envVars: Record<string, string>;
+  secretsProvider?: string;
+}
+
+function describeCliError(e: unknown): Error {
+  const text = e instanceof Error ? e.message : String(e);
+  if (/ENOENT/.test(text)) {
+    return new EngineUnavailableError(
+      "the Pulumi CLI was not found on PATH. Install it (https://www.pulumi.com/docs/install/), " +
+        "make sure `pulumi version` works in this shell, then run the command again.",
+    );
+  }
+  if (/minimum version|version .* is less than|incompatible/i.test(text)) {
+    return new EngineUnavailableError(
+      `the Pulumi CLI is too old for @pulumi/pulumi 3.270: upgrade it (${text.trim()})`,
+    );
+  }
+  return new EngineUnavailableError(`the Pulumi CLI could not start: ${text.trim()}`);
+}
+
+/** Engine events → the driver's progress events. */
+export function toProgress(e: EngineEvent): ProgressEvent | undefined {
+  if (e.resourcePreEvent && !e.resourcePreEvent.planning) {
+    const m = e.resourcePreEvent.metadata;
+    return { kind: "step-start", urn: m.urn, op: m.op };
+  }
+  if (e.resOutputsEvent && !e.resOutputsEvent.planning) {
+    const m = e.resOutputsEvent.metadata;
+    return { kind: "step-done", urn: m.urn, op: m.op };
+  }
+  if (e.resOpFailedEvent) return { kind: "step-failed", urn: e.resOpFailedEvent.metadata.urn };
+  if (e.summaryEvent)
+    return { kind: "summary", changes: { ...e.summaryEvent.resourceChanges } as Record<string, number> };
+  return undefined;
+}
+
+const plain = (m: Record<string, { value: unknown }>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.value]));
+
+export class LocalLabEngine implements LabEngine {
+  private ws?: LocalWorkspace;
+  private readonly stacks = new Map<string, Stack>();
+  private readonly mutex = new Mutex();
+
+  constructor(private readonly settings: EngineSettings) {}
+
+  async check(): Promise<void> {
+    await this.workspace();
+  }
+
+  private async workspace(): Promise<LocalWorkspace> {
+    if (!this.ws) {
+      try {
+        this.ws = await LocalWorkspace.create({
+          workDir: this.settings.workDir,
+          envVars: this.settings.envVars,
+          secretsProvider: this.settings.secretsProvider,
+        });
+      } catch (e) {
+        throw describeCliError(e);
+      }
+    }
+    return this.ws;
+  }
+
+  async setup(): Promise<void> {
+    const ws = await this.workspace();
+    await this.mutex.run(() => ws.install({ noDependencies: true }));
+  }
+
+  private stack(name: string): Stack {
+    const s = this.stacks.get(name);
+    if (!s) throw new Error(`stack ${name} was not prepared`);
+    return s;
+  }
+
+  async prepare(name: string, config: Record<string, string>, create: boolean): Promise<void> {
+    const ws = await this.workspace();
+    await this.mutex.run(async () => {
+      try {
+        const stack = create ? await Stack.createOrSelect(name, ws) : await Stack.select(name, ws);
+        const entries = Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }]);
+        if (entries.length > 0) await stack.setAllConfig(Object.fromEntries(entries));
+        this.stacks.set(name, stack);
+      } catch (e) {
+        if (e instanceof StackNotFoundError) throw new StackMissingError(`stack ${name} does not exist`);
+        throw e;
+      }
+    });
+  }
+
+  async preview(name: string, hooks: OpHooks): Promise<number> {
+    const r = await this.stack(name).preview({ ...this.opts(hooks), color: "never" });
+    return Object.values(r.changeSummary).reduce((a, b) => a + (b ?? 0), 0);
+  }
+
+  async up(name: string, hooks: OpHooks): Promise<Record<string, unknown>> {
+    return plain((await this.stack(name).up({ ...this.opts(hooks), color: "never" })).outputs);
+  }
+
+  async outputs(name: string): Promise<Record<string, unknown>> {
+    return plain(await this.stack(name).outputs());
+  }
+
+  async refresh(name: string, hooks: OpHooks): Promise<void> {
+    await this.stack(name).refresh({ ...this.opts(hooks), color: "never", clearPendingCreates: true });
+  }
+
+  async destroy(name: string, hooks: OpHooks): Promise<void> {
+    await this.stack(name).destroy({ ...this.opts(hooks), color: "never" });
+  }
+
+  async remove(name: string): Promise<void> {
+    const ws = await this.workspace();
+    await this.mutex.run(() => ws.removeStack(name));
+    this.stacks.delete(name);
+  }
+
+  async list(): Promise<StackListing[]> {
+    const ws = await this.workspace();
+    return (await ws.listStacks()).map((s) => ({
+      name: s.name,
+      resourceCount: s.resourceCount,
+      lastUpdate: s.lastUpdate ? new Date(s.lastUpdate) : undefined,
+      updateInProgress: s.updateInProgress,
+    }));
+  }
+
+  async history(name: string): Promise<StackHistory> {
+    if (!this.stacks.has(name)) await this.prepare(name, {}, false);
+    const entries = await this.stack(name).history();
+    if (entries.length === 0) return {};
+    const starts = entries.map((h) => new Date(h.startTime).getTime()).filter((t) => !Number.isNaN(t));
+    const last = entries[0];
+    return {
+      createdAt: starts.length ? new Date(Math.min(...starts)) : undefined,
+      last: { kind: last.kind, result: last.result, at: last.endTime ? new Date(last.endTime) : undefined },
+    };
+  }
+
+  /**
+   * In a terminal, Ctrl+C reaches the CLI directly (same process group) and it starts cancelling;
+   * a second SIGINT from the SDK would make it terminate at once (leaving locks and pending
+   * operations). So the caller's abort is forwarded only if the CLI has not announced a cancel.
+   */
+  private opts(hooks: OpHooks): {
+    onOutput: (s: string) => void;
+    onError: (s: string) => void;
+    onEvent: (e: EngineEvent) => void;
+    signal?: AbortSignal;
+  } {
+    let cancelling = false;
+    const seen = (s: string): void => {
+      if (/\^C received|cancell?ing/i.test(s)) cancelling = true;
+      hooks.onOutput?.(s);
+    };
+    const inner = new AbortController();
+    hooks.signal?.addEventListener(
+      "abort",
+      () => setTimeout(() => cancelling || inner.abort(), 1500).unref(),
+      { once: true },
+    );
+    return {
+      onOutput: seen,
+      onError: seen,
+      onEvent: (e) => {
+        if (e.cancelEvent) cancelling = true;
+        const p = toProgress(e);
+        if (p) hooks.onProgress?.(p);
+      },
+      signal: hooks.signal ? inner.signal : undefined,
+    };
+  }
+}
+
+export { ConcurrentUpdateError };

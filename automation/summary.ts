@@ -1,0 +1,56 @@
+/** The closing table: attendee, up, verify, destroy, durations, URL. */
+import { formatDuration } from "./duration";
+import { LabResult, StepResult } from "./types";
+
+function cell(s: StepResult | undefined): string {
+  if (!s) return "-";
+  const mark = { passed: "ok", failed: "FAIL", skipped: "skip", cancelled: "cancel" }[s.status];
+  return s.durationMs > 0 ? `${mark} ${formatDuration(s.durationMs)}` : mark;
+}
+
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function summaryTable(results: LabResult[]): string {
+  const rows = [["attendee", "up", "verify", "destroy", "total", "url"]];
+  for (const r of results) {
+    const total = [r.up, r.verify, r.destroy].reduce((a, s) => a + (s?.durationMs ?? 0), 0);
+    rows.push([
+      r.attendee,
+      cell(r.up),
+      cell(r.verify),
+      cell(r.destroy),
+      formatDuration(total),
+      r.serviceUrl ?? "",
+    ]);
+  }
+  return table(rows);
+}
+
+/** Why each failed lab failed, one line per failed step or check. */
+export function failureLines(results: LabResult[]): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    for (const [name, s] of [
+      ["up", r.up],
+      ["verify", r.verify],
+      ["destroy", r.destroy],
+    ] as const) {
+      if (s && s.status === "failed" && s.error)
+        lines.push(`${r.attendee} ${name}: ${s.error} (log: ${r.logFile})`);
+    }
+    for (const c of r.verify?.checks ?? []) {
+      if (c.status === "failed") lines.push(`${r.attendee} verify/${c.name}: ${c.summary}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,131 @@
+/**
+ * Every command-line value checked before any engine call, all problems collected into one list
+ * (exit 2). Numbers, durations, the stack prefix, the attendee list and the stack config.
+ */
+import * as fs from "node:fs";
+import { UNAME_ARCH } from "../infra/arch";
+import { resolveAttendees } from "./attendees";
+import { parseDuration } from "./duration";
+import { StackConfigPlan, planStackConfig } from "./labconfig";
+
+/** Options as commander hands them over (strings; repeatables as arrays). */
+export interface RawOptions {
+  attendees?: string[];
+  attendeesFile?: string;
+  concurrency?: string;
+  config?: string[];
+  stackPrefix?: string;
+  report?: string;
+  junit?: string;
+  keep?: boolean;
+  backend?: string;
+  target?: string;
+  requests?: string;
+  trafficDeadline?: string;
+  destroyTries?: string;
+  preview?: boolean;
+  awsCheck?: boolean;
+  url?: string;
+  expectArch?: string;
+  olderThan?: string;
+}
+
+export class Problems {
+  readonly list: string[] = [];
+  add(p: string): void {
+    if (!this.list.includes(p)) this.list.push(p);
+  }
+}
+
+export function positiveInt(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  problems: Problems,
+  max = 1000,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > max) {
+    problems.add(`${flag} "${value}" is not a whole number from 1 to ${max}`);
+    return fallback;
+  }
+  return n;
+}
+
+export function duration(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  problems: Problems,
+): number {
+  if (value === undefined) return fallback;
+  const d = parseDuration(value);
+  if (d instanceof Error) {
+    problems.add(`${flag}: ${d.message}`);
+    return fallback;
+  }
+  return d;
+}
+
+export function stackPrefix(value: string | undefined, problems: Problems): string {
+  const prefix = value ?? "lab";
+  if (!/^[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?$/.test(prefix)) {
+    problems.add(
+      `--stack-prefix "${prefix}" must be 1-30 lowercase letters, digits or '-', not starting or ending with '-'`,
+    );
+  }
+  return prefix;
+}
+
+export function attendees(o: RawOptions, problems: Problems): string[] {
+  let file: { path: string; text: string } | undefined;
+  if (o.attendeesFile !== undefined) {
+    try {
+      file = { path: o.attendeesFile, text: fs.readFileSync(o.attendeesFile, "utf8") };
+    } catch (e) {
+      problems.add(
+        `--attendees-file ${o.attendeesFile} cannot be read: ${(e as NodeJS.ErrnoException).code ?? e}`,
+      );
+      return [];
+    }
+  }
+  const r = resolveAttendees({ list: o.attendees, file });
+  r.problems.forEach((p) => problems.add(p));
+  return r.attendees;
+}
+
+export function stackConfig(
+  o: RawOptions,
+  names: string[],
+  env: NodeJS.ProcessEnv,
+  problems: Problems,
+): StackConfigPlan {
+  const plan = planStackConfig({ pairs: o.config ?? [], target: o.target }, names, env);
+  plan.problems.forEach((p) => problems.add(p));
+  return plan;
+}
+
+export function expectArchs(value: string | undefined, problems: Problems): string[] {
+  const allowed = Object.values(UNAME_ARCH);
+  const list = (value ?? allowed.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) problems.add(`--expect-arch is empty: use ${allowed.join(",")}`);
+  for (const a of list) {
+    if (!allowed.includes(a))
+      problems.add(`--expect-arch "${a}" is not one of ${allowed.join(", ")} (uname -m spelling)`);
+  }
+  return list;
+}
+
+export function url(value: string, problems: Problems): string {
+  try {
+    const u = new URL(value);
+    if (u.protocol !== "http:" && u.protocol !== "https:") problems.add(`--url ${value} is not http(s)`);
+  } catch {
+    problems.add(`--url "${value}" is not a URL (e.g. http://a1b2.elb.amazonaws.com/hello)`);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+/**
+ * Check 3: every replica is Ready, and the pods sit where the placement mode says:
+ * `spread` → on both architectures; `amd64`/`arm64` → only on that one.
+ */
+import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, passed } from "./types";
+
+export type PlacementMode = "spread" | KubeArch;
+
+export function checkPods(
+  pods: PodInfo[],
+  nodes: NodeInfo[],
+  placement: PlacementMode,
+  replicas: number,
+): CheckResult {
+  const archOf = new Map(nodes.map((n) => [n.name, n.arch]));
+  const rows = pods.map((p) => ({
+    name: p.name,
+    node: p.nodeName ?? null,
+    arch: (p.nodeName && archOf.get(p.nodeName)) || null,
+    phase: p.phase ?? null,
+    ready: p.ready,
+  }));
+  const evidence = { placement, replicas, pods: rows };
+  const problems: string[] = [];
+  const ready = rows.filter((r) => r.ready);
+  if (ready.length < replicas) {
+    const notReady = rows.filter((r) => !r.ready).map((r) => `${r.name} (${r.phase ?? "unknown"})`);
+    problems.push(
+      `${ready.length} of ${replicas} replicas Ready` +
+        (notReady.length ? `; not Ready: ${notReady.join(", ")}` : ""),
+    );
+  }
+  const unknownNode = ready.filter((r) => r.arch === null);
+  if (unknownNode.length > 0) {
+    problems.push(`no architecture known for the node of ${unknownNode.map((r) => r.name).join(", ")}`);
+  }
+  const archs = new Set(ready.map((r) => r.arch).filter((a): a is string => a !== null));
+  if (placement === "spread") {
+    for (const want of ["amd64", "arm64"]) {
+      if (!archs.has(want)) problems.push(`placement spread, but no Ready pod runs on an ${want} node`);
+    }
+  } else {
+    const stray = ready.filter((r) => r.arch !== null && r.arch !== placement);
+    if (stray.length > 0) {
+      problems.push(
+        `placement ${placement}, but ${stray.map((r) => `${r.name} runs on ${r.node} (${r.arch})`).join(", ")}`,
+      );
+    }
+  }
+  if (problems.length > 0) return failed("pods", problems.join("; "), evidence);
+  const byArch = [...archs].sort().map((a) => `${ready.filter((r) => r.arch === a).length} on ${a}`);
+  return passed(
+    "pods",
+    `${ready.length}/${replicas} Ready, ${byArch.join(", ")} (placement ${placement})`,
+    evidence,
+  );
+}
