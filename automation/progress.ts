@@ -65,7 +65,7 @@ export function plainDisplay(write: (line: string) => void, now: () => number): 
         prev !== "queued" && ACTIVE.includes(prev)
           ? ` (${prev} took ${formatDuration(now() - r.phaseStarted)}${r.total !== undefined || r.done > 0 ? `, ${r.done}/${r.total ?? "?"} resources` : ""})`
           : "";
-      Object.assign(r, { phase, detail, note: undefined, phaseStarted: now() });
+      Object.assign(r, { phase, detail, note: undefined, phaseStarted: now(), done: 0, total: undefined });
       if (phase === "queued") return;
       write(`[${attendee}] ${phase}${detail ? `: ${detail}` : ""}${took}`);
     },
@@ -91,7 +91,14 @@ export function liveDisplay(stream: NodeJS.WriteStream, now: () => number): Disp
   timer.unref();
   return {
     phase(attendee, phase, detail) {
-      Object.assign(model.row(attendee), { phase, detail, note: undefined, phaseStarted: now() });
+      Object.assign(model.row(attendee), {
+        phase,
+        detail,
+        note: undefined,
+        phaseStarted: now(),
+        done: 0,
+        total: undefined,
+      });
       render();
     },
     resources(attendee, done, total) {

@@ -1,0 +1,148 @@
+/**
+ * A fake of `LabEngine` for the driver's tests: records every call in order, measures how many
+ * updates are in flight at once, and fails, hangs or succeeds per stack as each test scripts it.
+ */
+import { LabEngine, OpHooks, StackHistory, StackListing, StackMissingError } from "../../automation/engine";
+
+export interface StackScript {
+  /** Preview step count (default 3). */
+  steps?: number;
+  upFails?: string;
+  /** Up takes this long (ms), unless aborted. */
+  upMs?: number;
+  /** Up ignores its abort signal (the CLI hanging, pulumi #12627) until `release()`. */
+  upHangs?: boolean;
+  /** This many destroy calls fail before one succeeds. */
+  destroyFailures?: number;
+  removeFails?: string;
+  outputs?: Record<string, unknown>;
+  /** The stack does not exist (select fails). */
+  missing?: boolean;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class FakeEngine implements LabEngine {
+  readonly calls: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  listing: StackListing[] = [];
+  history_: Record<string, StackHistory> = {};
+  checkError?: Error;
+  private releaseHang: () => void = () => undefined;
+  private readonly hang = new Promise<void>((r) => (this.releaseHang = r));
+  private readonly destroys = new Map<string, number>();
+
+  constructor(private readonly scripts: Record<string, StackScript> = {}) {}
+
+  release(): void {
+    this.releaseHang();
+  }
+
+  private script(stack: string): StackScript {
+    return this.scripts[stack] ?? {};
+  }
+
+  /** Calls of one kind, e.g. `of("up")` → ["lab-alice", …]. */
+  of(kind: string): string[] {
+    return this.calls.filter((c) => c.startsWith(`${kind} `)).map((c) => c.slice(kind.length + 1));
+  }
+
+  /** Calls for one stack, e.g. `["prepare", "preview", "up", "destroy", "remove"]`. */
+  for(stack: string): string[] {
+    return this.calls.filter((c) => c.endsWith(` ${stack}`)).map((c) => c.split(" ")[0]);
+  }
+
+  async check(): Promise<void> {
+    this.calls.push("check");
+    if (this.checkError) throw this.checkError;
+  }
+
+  async setup(): Promise<void> {
+    this.calls.push("setup");
+  }
+
+  async prepare(stack: string, config: Record<string, string>, create: boolean): Promise<void> {
+    this.calls.push(`prepare ${stack}`);
+    this.lastConfig[stack] = config;
+    if (this.script(stack).missing && !create) throw new StackMissingError(`stack ${stack} does not exist`);
+  }
+  readonly lastConfig: Record<string, Record<string, string>> = {};
+
+  async preview(stack: string): Promise<number> {
+    this.calls.push(`preview ${stack}`);
+    return this.script(stack).steps ?? 3;
+  }
+
+  async up(stack: string, hooks: OpHooks): Promise<Record<string, unknown>> {
+    this.calls.push(`up ${stack}`);
+    const s = this.script(stack);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      hooks.onOutput?.(`Updating (${stack})\n`);
+      if (s.upHangs) await this.hang;
+      else {
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(resolve, s.upMs ?? 5);
+          hooks.signal?.addEventListener("abort", () => {
+            clearTimeout(t);
+            reject(new Error("update canceled"));
+          });
+          if (hooks.signal?.aborted) reject(new Error("update canceled"));
+        });
+      }
+      for (let i = 0; i < (s.steps ?? 3); i++)
+        hooks.onProgress?.({ kind: "step-done", urn: `urn:${i}`, op: "create" });
+      if (s.upFails) throw new Error(s.upFails);
+      return (
+        s.outputs ?? {
+          serviceUrl: `http://${stack}.example/hello`,
+          attendee: stack.split("-").slice(1).join("-"),
+        }
+      );
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async outputs(stack: string): Promise<Record<string, unknown>> {
+    this.calls.push(`outputs ${stack}`);
+    return this.script(stack).outputs ?? { serviceUrl: `http://${stack}.example/hello` };
+  }
+
+  async refresh(stack: string): Promise<void> {
+    this.calls.push(`refresh ${stack}`);
+  }
+
+  async destroy(stack: string): Promise<void> {
+    this.calls.push(`destroy ${stack}`);
+    await sleep(1);
+    const n = this.destroys.get(stack) ?? 0;
+    this.destroys.set(stack, n + 1);
+    if (n < (this.script(stack).destroyFailures ?? 0)) {
+      throw new Error(`DependencyViolation: resource sg-123 has a dependent object (try ${n + 1})`);
+    }
+  }
+
+  async remove(stack: string): Promise<void> {
+    this.calls.push(`remove ${stack}`);
+    const e = this.script(stack).removeFails;
+    if (e) throw new Error(e);
+  }
+
+  async list(): Promise<StackListing[]> {
+    this.calls.push("list");
+    return this.listing;
+  }
+
+  async history(stack: string): Promise<StackHistory> {
+    this.calls.push(`history ${stack}`);
+    return this.history_[stack] ?? {};
+  }
+
+  /** Engine calls other than the read-only/preflight ones. */
+  get mutating(): string[] {
+    return this.calls.filter((c) => !/^(check|list|history|outputs)\b/.test(c));
+  }
+}

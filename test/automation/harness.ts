@@ -1,0 +1,87 @@
+/** Runs the real CLI entry (`main`) in-process against a FakeEngine, capturing output and exits. */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CliDeps } from "../../automation/commands";
+import { main } from "../../automation/cli";
+import { memoryLog } from "../../automation/logs";
+import { SignalSource } from "../../automation/runner";
+import { CheckResult } from "../../automation/verify/types";
+import { FakeEngine } from "./fake-engine";
+
+export class FakeSignals implements SignalSource {
+  private handler?: (sig: string) => void;
+  on(handler: (sig: string) => void): () => void {
+    this.handler = handler;
+    return () => (this.handler = undefined);
+  }
+  send(sig = "SIGINT"): void {
+    this.handler?.(sig);
+  }
+}
+
+export const passingChecks = (): CheckResult[] =>
+  (["image", "nodes", "pods", "traffic"] as const).map((name) => ({
+    name,
+    status: "passed",
+    summary: "ok",
+    evidence: { fake: true },
+  }));
+
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+  engine: FakeEngine;
+  exits: number[];
+  verified: string[];
+  projectDir: string;
+}
+
+export interface HarnessOptions {
+  engine?: FakeEngine;
+  signals?: FakeSignals;
+  env?: NodeJS.ProcessEnv;
+  verify?: (serviceUrl: string | undefined) => Promise<CheckResult[]>;
+  /** Called as soon as main() started (e.g. to send signals). */
+  during?: (engine: FakeEngine) => Promise<void>;
+}
+
+export const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: "AKIAFAKE",
+  AWS_SECRET_ACCESS_KEY: "fake",
+  AWS_REGION: "eu-west-1",
+  HOME: "/nonexistent",
+};
+
+export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Run> {
+  const engine = o.engine ?? new FakeEngine();
+  const out: string[] = [];
+  const err: string[] = [];
+  const exits: number[] = [];
+  const verified: string[] = [];
+  const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-cli-"));
+  const deps: Partial<CliDeps> = {
+    projectDir,
+    env: o.env ?? AWS_ENV,
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    tty: undefined,
+    engineFactory: () => engine,
+    verify: async (outputs) => {
+      verified.push(outputs.serviceUrl ?? "");
+      return o.verify ? o.verify(outputs.serviceUrl) : passingChecks();
+    },
+    openLog: (stack) => memoryLog(`${stack}.log`),
+    signals: o.signals ?? new FakeSignals(),
+    exit: (code) => {
+      exits.push(code);
+    },
+    now: () => Date.now(),
+    sleep: async () => undefined,
+  };
+  const running = main(argv, deps);
+  if (o.during) await o.during(engine);
+  const code = await running;
+  return { code, out: out.join("\n"), err: err.join("\n"), engine, exits, verified, projectDir };
+}
