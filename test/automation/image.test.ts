@@ -1,0 +1,192 @@
+// The image check against a REAL OCI registry on loopback (Debian's docker-registry), holding what
+// the test pushes through the registry API: a two-platform index, a one-platform index, a
+// single-platform image; plus a missing tag, an authenticating registry, and a refused connection.
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import * as net from "node:net";
+import { runImageCheck } from "../../automation/verify/image";
+import { parseImageRef } from "../../automation/verify/registry";
+import { CREDS, Pusher, Registry, freePort, registryAvailable, startRegistry } from "./registry-support";
+
+describe("verify image (real registry on loopback)", function () {
+  this.timeout(60_000);
+  let open: Registry;
+  let locked: Registry;
+  let digest: string;
+  let lockedDigest: string;
+
+  before(async function () {
+    if (!registryAvailable()) {
+      if (process.env.CI)
+        throw new Error("docker-registry is not installed: .ci/run must apt-get install -y docker-registry");
+      console.log("    (skipped: docker-registry not installed; `apt-get install -y docker-registry`)");
+      this.skip();
+    }
+    open = await startRegistry();
+    locked = await startRegistry({ auth: true });
+    const p = new Pusher(open.host, "lab/app");
+    digest = await p.index("v1", ["amd64", "arm64"]);
+    await p.index("amd-only", ["amd64"]);
+    await p.single("single", "amd64");
+    lockedDigest = await new Pusher(locked.host, "lab/app", CREDS).index("v1", ["amd64", "arm64"]);
+  });
+
+  after(async () => {
+    await open?.stop();
+    await locked?.stop();
+  });
+
+  it("passes for an index with linux/amd64 and linux/arm64 whose digest is imageRef's", async () => {
+    const r = await runImageCheck({
+      imageTag: `${open.host}/lab/app:v1`,
+      imageRef: `${open.host}/lab/app@${digest}`,
+    });
+    assert.equal(r.status, "passed", r.summary);
+    assert.equal(r.summary, "index with linux/amd64, linux/arm64, digest matches imageRef");
+    assert.deepEqual(r.evidence.platforms, ["linux/amd64", "linux/arm64"]);
+    assert.equal(r.evidence.attestations, 1);
+    assert.equal(r.evidence.digest, digest);
+    assert.equal(r.evidence.auth, "none");
+  });
+
+  it("fails when the tag no longer points at the recorded digest", async () => {
+    const other = `sha256:${"0".repeat(64)}`;
+    const r = await runImageCheck({
+      imageTag: `${open.host}/lab/app:v1`,
+      imageRef: `${open.host}/lab/app@${other}`,
+    });
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, new RegExp(`the tag points at ${digest}, but the stack recorded ${other}`));
+  });
+
+  it("fails for an index lacking linux/arm64", async () => {
+    const r = await runImageCheck({ imageTag: `${open.host}/lab/app:amd-only` });
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /the index lacks linux\/arm64 \(has linux\/amd64\)/);
+  });
+
+  it("fails for a single-platform image", async () => {
+    const r = await runImageCheck({ imageTag: `${open.host}/lab/app:single` });
+    assert.equal(r.status, "failed");
+    assert.match(
+      r.summary,
+      /single-platform image \(application\/vnd\.oci\.image\.manifest\.v1\+json\), not an index/,
+    );
+  });
+
+  it("fails for a missing tag", async () => {
+    const r = await runImageCheck({ imageTag: `${open.host}/lab/app:nope` });
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /tag not found \(HTTP 404/);
+  });
+
+  it("authenticates with Basic credentials (as with ECR tokens) from the registry output", async () => {
+    const r = await runImageCheck({
+      imageTag: `${locked.host}/lab/app:v1`,
+      imageRef: `${locked.host}/lab/app@${lockedDigest}`,
+      credentials: CREDS,
+    });
+    assert.equal(r.status, "passed", r.summary);
+    assert.equal(r.evidence.auth, "basic");
+  });
+
+  it("fails when the registry refuses (HTTP 401): no or wrong credentials", async () => {
+    for (const credentials of [undefined, { username: "lab", password: "wrong" }]) {
+      const r = await runImageCheck({ imageTag: `${locked.host}/lab/app:v1`, credentials });
+      assert.equal(r.status, "failed");
+      assert.match(r.summary, /registry refused the request \(HTTP 401/);
+    }
+  });
+
+  it("fails when the registry refuses the connection", async () => {
+    const port = await freePort();
+    const r = await runImageCheck({ imageTag: `127.0.0.1:${port}/lab/app:v1` });
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /registry unreachable: ECONNREFUSED/);
+  });
+
+  it("does the WWW-Authenticate: Bearer token dance", async () => {
+    // A token-guarded front (like Docker Hub or GHCR) over the open registry.
+    const seen: string[] = [];
+    const front = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+      const port = (front.address() as net.AddressInfo).port;
+      if (req.url?.startsWith("/token")) {
+        const ok =
+          req.headers.authorization === `Basic ${Buffer.from("lab:workshop-token").toString("base64")}`;
+        res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+        res.end(ok ? JSON.stringify({ token: "t0k3n" }) : "{}");
+        return;
+      }
+      if (req.headers.authorization !== "Bearer t0k3n") {
+        res.writeHead(401, {
+          "www-authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="lab",scope="repository:lab/app:pull"`,
+        });
+        res.end();
+        return;
+      }
+      const up = http.request(
+        {
+          host: "127.0.0.1",
+          port: Number(open.host.split(":")[1]),
+          path: req.url,
+          method: req.method,
+          headers: { accept: req.headers.accept },
+        },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.end();
+    });
+    await new Promise<void>((r) => front.listen(0, "127.0.0.1", r));
+    try {
+      const host = `127.0.0.1:${(front.address() as net.AddressInfo).port}`;
+      const r = await runImageCheck({
+        imageTag: `${host}/lab/app:v1`,
+        imageRef: `${host}/lab/app@${digest}`,
+        credentials: CREDS,
+      });
+      assert.equal(r.status, "passed", r.summary);
+      assert.equal(r.evidence.auth, "bearer");
+      assert.ok(
+        seen.some((s) => s.startsWith("GET /token?service=lab&scope=repository%3Alab%2Fapp%3Apull Basic")),
+        seen.join("\n"),
+      );
+    } finally {
+      front.close();
+    }
+  });
+});
+
+describe("image references", () => {
+  it("parses registry, repository, tag and digest", () => {
+    const d = `sha256:${"a".repeat(64)}`;
+    assert.deepEqual(parseImageRef(`123.dkr.ecr.eu-west-1.amazonaws.com/lab-alice:abc`), {
+      registry: "123.dkr.ecr.eu-west-1.amazonaws.com",
+      repository: "lab-alice",
+      tag: "abc",
+      digest: undefined,
+    });
+    assert.deepEqual(parseImageRef(`127.0.0.1:5000/lab/app@${d}`), {
+      registry: "127.0.0.1:5000",
+      repository: "lab/app",
+      tag: undefined,
+      digest: d,
+    });
+    assert.deepEqual(parseImageRef("node:20"), {
+      registry: "registry-1.docker.io",
+      repository: "library/node",
+      tag: "20",
+      digest: undefined,
+    });
+    assert.ok(parseImageRef("Bad Ref!") instanceof Error);
+  });
+
+  it("fails without an imageTag or imageRef output", async () => {
+    const r = await runImageCheck({});
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /neither an imageTag nor an imageRef output/);
+  });
+});
