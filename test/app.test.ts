@@ -1,0 +1,180 @@
+import { fakeDigest, ofType, one, resetMocks, settle } from "./support/mocks";
+import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import { App, AppArgs } from "../infra/app";
+import { loadBalancerAnnotations, scheduling, serviceUrl } from "../infra/workload";
+import { valueOf } from "./support/outputs";
+
+const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/lab-alice/hello@${fakeDigest("x")}`;
+const SELECTOR = { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "lab-alice" };
+const TOLERATION = { key: "arch", operator: "Equal", value: "arm64", effect: "NoSchedule" };
+const provider = new k8s.Provider("test-k8s", { kubeconfig: "{}" });
+
+const archTerm = (values: string[]) => ({
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/arch", operator: "In", values }] }],
+    },
+  },
+});
+
+function app(overrides: Partial<AppArgs> = {}): App {
+  return new App("app", { provider, image: IMAGE, attendee: "alice", placement: "spread", ...overrides });
+}
+
+describe("infra/workload: scheduling", () => {
+  it("spread: both architectures allowed, spread by kubernetes.io/arch with skew 1", () => {
+    assert.deepStrictEqual(scheduling("spread", false, SELECTOR), {
+      affinity: archTerm(["amd64", "arm64"]),
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          minDomains: 2,
+          topologyKey: "kubernetes.io/arch",
+          whenUnsatisfiable: "DoNotSchedule",
+          labelSelector: { matchLabels: SELECTOR },
+        },
+      ],
+    });
+  });
+
+  it("arm64 / amd64: pinned by required node affinity, no spread", () => {
+    assert.deepStrictEqual(scheduling("arm64", false, SELECTOR), { affinity: archTerm(["arm64"]) });
+    assert.deepStrictEqual(scheduling("amd64", false, SELECTOR), { affinity: archTerm(["amd64"]) });
+  });
+
+  it("tolerates the arm taint exactly when pods may land on arm64", () => {
+    assert.deepStrictEqual(scheduling("spread", true, SELECTOR).tolerations, [TOLERATION]);
+    assert.deepStrictEqual(scheduling("arm64", true, SELECTOR).tolerations, [TOLERATION]);
+    assert.strictEqual(scheduling("amd64", true, SELECTOR).tolerations, undefined);
+    assert.strictEqual(scheduling("spread", false, SELECTOR).tolerations, undefined);
+  });
+
+  it("builds the URL from the load balancer's hostname, else its IP", () => {
+    assert.strictEqual(
+      serviceUrl({ loadBalancer: { ingress: [{ hostname: "a.elb" }] } } as never),
+      "http://a.elb/hello",
+    );
+    assert.strictEqual(
+      serviceUrl({ loadBalancer: { ingress: [{ ip: "192.0.2.7" }] } } as never),
+      "http://192.0.2.7/hello",
+    );
+    assert.strictEqual(serviceUrl({ loadBalancer: {} } as never), undefined);
+  });
+});
+
+describe("infra/app: App", () => {
+  beforeEach(async () => {
+    await settle();
+    resetMocks();
+  });
+
+  it("runs the digest-pinned image in a hardened, probed Deployment of 4 spread replicas", async () => {
+    const a = app();
+    assert.strictEqual(await valueOf(a.deploymentName), "hello");
+    await settle();
+    const d = one("kubernetes:apps/v1:Deployment");
+    assert.strictEqual(d.provider.split("::")[3], "test-k8s");
+    assert.strictEqual(d.inputs.metadata.namespace, "lab-alice");
+    assert.strictEqual(d.inputs.spec.replicas, 4);
+    assert.deepStrictEqual(d.inputs.spec.selector.matchLabels, SELECTOR);
+    const pod = d.inputs.spec.template.spec;
+    assert.deepStrictEqual(pod.affinity, archTerm(["amd64", "arm64"]));
+    assert.strictEqual(pod.topologySpreadConstraints[0].topologyKey, "kubernetes.io/arch");
+    assert.deepStrictEqual(pod.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    const c = pod.containers[0];
+    assert.strictEqual(c.image, IMAGE);
+    assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+    assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/healthz", port: "http" });
+    assert.deepStrictEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+    assert.deepStrictEqual(c.resources.requests, { cpu: "50m", memory: "64Mi" });
+    assert.deepStrictEqual(c.resources.limits, { cpu: "250m", memory: "128Mi" });
+    assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
+    assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true);
+    assert.strictEqual(c.securityContext.runAsNonRoot, true);
+    assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] });
+    const env = Object.fromEntries(
+      c.env.map((e: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }) => [
+        e.name,
+        e.value ?? e.valueFrom?.fieldRef.fieldPath,
+      ]),
+    );
+    assert.deepStrictEqual(env, {
+      PORT: "8080",
+      NODE_NAME: "spec.nodeName",
+      POD_NAME: "metadata.name",
+      POD_NAMESPACE: "metadata.namespace",
+    });
+    const labels = d.inputs.spec.template.metadata.labels;
+    assert.deepStrictEqual(
+      [labels.lab, labels.attendee, labels["managed-by"]],
+      ["multiarch-lab", "alice", "pulumi"],
+    );
+  });
+
+  it("exposes port 80 to 8080 through an internet-facing NLB and outputs its /hello URL", async () => {
+    const a = app();
+    assert.strictEqual(await valueOf(a.url), "http://app-service-0123.elb.eu-west-1.amazonaws.com/hello");
+    assert.strictEqual(await valueOf(a.namespace), "lab-alice");
+    assert.deepStrictEqual(a.podSelector, SELECTOR);
+    await settle();
+    const svc = one("kubernetes:core/v1:Service").inputs;
+    assert.strictEqual(svc.spec.type, "LoadBalancer");
+    assert.deepStrictEqual(svc.spec.selector, SELECTOR);
+    assert.deepStrictEqual(svc.spec.ports, [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+    assert.deepStrictEqual(svc.metadata.annotations, {
+      "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+      "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags":
+        "lab=multiarch-lab,attendee=alice,managed-by=pulumi",
+    });
+    assert.deepStrictEqual(
+      loadBalancerAnnotations({ a: "b" })["service.beta.kubernetes.io/aws-load-balancer-type"],
+      "nlb",
+    );
+    const ns = one("kubernetes:core/v1:Namespace").inputs.metadata;
+    assert.strictEqual(ns.name, "lab-alice");
+    assert.strictEqual(ns.labels.lab, "multiarch-lab");
+  });
+
+  it("pins to arm64 with the toleration when the arm taint is on", async () => {
+    app({ placement: "arm64", replicas: 2, taintArm: true });
+    await settle();
+    const pod = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+    assert.deepStrictEqual(pod.affinity, archTerm(["arm64"]));
+    assert.strictEqual(pod.topologySpreadConstraints, undefined);
+    assert.deepStrictEqual(pod.tolerations, [TOLERATION]);
+  });
+
+  it("pins to amd64 without a toleration even when the arm taint is on", async () => {
+    app({ placement: "amd64", replicas: 1, taintArm: true });
+    await settle();
+    const d = one("kubernetes:apps/v1:Deployment").inputs;
+    assert.strictEqual(d.spec.replicas, 1);
+    assert.deepStrictEqual(d.spec.template.spec.affinity, archTerm(["amd64"]));
+    assert.strictEqual(d.spec.template.spec.tolerations, undefined);
+  });
+
+  it("uses a given namespace and a NodePort Service for local clusters", async () => {
+    const a = app({ namespace: "workshop", serviceType: "NodePort" });
+    assert.strictEqual(await valueOf(a.url), undefined);
+    await settle();
+    assert.strictEqual(ofType("kubernetes:core/v1:Namespace").length, 0);
+    const svc = one("kubernetes:core/v1:Service").inputs;
+    assert.strictEqual(svc.spec.type, "NodePort");
+    assert.strictEqual(svc.metadata.namespace, "workshop");
+    assert.strictEqual(svc.metadata.annotations, undefined);
+  });
+
+  it("refuses too few replicas before creating anything", async () => {
+    assert.throws(() => app({ replicas: 1 }), /placement spread needs at least 2/);
+    assert.throws(() => app({ placement: "amd64", replicas: 0 }), /replicas is 0; it must be at least 1/);
+    await settle();
+    assert.strictEqual(ofType("kubernetes:apps/v1:Deployment").length, 0);
+  });
+});

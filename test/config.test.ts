@@ -1,0 +1,165 @@
+import "./support/mocks";
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, DEFAULTS, parseLabConfig, RawLabConfig, readLabConfig } from "../infra/config";
+
+const valid: RawLabConfig = { attendee: "alice", region: "eu-west-1" };
+
+/** The problems of a config that must be rejected. */
+function problemsOf(raw: RawLabConfig): string[] {
+  try {
+    parseLabConfig(raw);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+    return err.problems;
+  }
+  assert.fail(`config ${JSON.stringify(raw)} was accepted`);
+}
+
+describe("infra/config: parseLabConfig", () => {
+  it("applies every default to a minimal config", () => {
+    const cfg = parseLabConfig(valid);
+    assert.deepStrictEqual(cfg, {
+      attendee: "alice",
+      target: "aws",
+      placement: "spread",
+      replicas: 4,
+      x86InstanceTypes: ["m7i.large"],
+      armInstanceTypes: ["m6g.large"],
+      taintArm: false,
+      kubernetesVersion: DEFAULTS.kubernetesVersion,
+      nodesMin: 1,
+      nodesDesired: 1,
+      nodesMax: 3,
+      capacityType: "ON_DEMAND",
+      platforms: ["linux/amd64", "linux/arm64"],
+      baseImage: "",
+      localRegistry: "127.0.0.1:5000",
+      region: "eu-west-1",
+    });
+  });
+
+  it("rejects an x86 instance type in the Graviton group, naming key, arch and fix", () => {
+    const [p, ...rest] = problemsOf({ ...valid, armInstanceType: "m7i.large" });
+    assert.strictEqual(rest.length, 0);
+    assert.match(p, /^lab:armInstanceType "m7i\.large" is amd64, but this node group is Graviton \(arm64\)/);
+    assert.match(p, /m6g\.large/);
+  });
+
+  it("rejects a Graviton instance type in the x86 group", () => {
+    const [p] = problemsOf({ ...valid, x86InstanceType: "c7g.xlarge" });
+    assert.match(p, /^lab:x86InstanceType "c7g\.xlarge" is arm64, but this node group is x86 \(amd64\)/);
+  });
+
+  it("rejects an unknown instance family and a mixed group", () => {
+    assert.match(
+      problemsOf({ ...valid, x86InstanceType: "zz9.large" })[0],
+      /instance family "zz9" .* is unknown/,
+    );
+    assert.match(
+      problemsOf({ ...valid, x86InstanceType: "m7i.large,m7g.large" })[0],
+      /mix x86 and Graviton families/,
+    );
+  });
+
+  it("rejects an unknown placement", () => {
+    const problems = problemsOf({ ...valid, placement: "diagonal" });
+    assert.ok(
+      problems.includes('lab:placement "diagonal" is not one of spread, arm64, amd64'),
+      problems.join("|"),
+    );
+  });
+
+  it("rejects replicas below 1 and spread with a single replica", () => {
+    assert.deepStrictEqual(problemsOf({ ...valid, replicas: "0" }), [
+      "lab:replicas is 0; it must be at least 1",
+    ]);
+    assert.deepStrictEqual(problemsOf({ ...valid, replicas: "1" }), [
+      "lab:replicas is 1, but placement spread needs at least 2 (one pod per architecture)",
+    ]);
+    assert.strictEqual(parseLabConfig({ ...valid, replicas: "1", placement: "arm64" }).replicas, 1);
+  });
+
+  it("requires an attendee, and a DNS-1123 label of at most 20 characters", () => {
+    assert.match(problemsOf({ region: "eu-west-1" })[0], /^lab:attendee is required/);
+    assert.match(problemsOf({ ...valid, attendee: "  " })[0], /^lab:attendee is required/);
+    assert.match(problemsOf({ ...valid, attendee: "Alice_1" })[0], /"Alice_1" is not a DNS-1123 label/);
+    assert.match(problemsOf({ ...valid, attendee: "-alice" })[0], /not a DNS-1123 label/);
+    const long = "a".repeat(21);
+    assert.deepStrictEqual(problemsOf({ ...valid, attendee: long }), [
+      `lab:attendee "${long}" is 21 characters; at most 20 keep every AWS name valid`,
+    ]);
+    assert.strictEqual(parseLabConfig({ ...valid, attendee: "a".repeat(20) }).attendee, "a".repeat(20));
+  });
+
+  it("requires aws:region for the aws target only", () => {
+    assert.match(problemsOf({ attendee: "alice" })[0], /^aws:region is required/);
+    assert.strictEqual(parseLabConfig({ attendee: "alice", target: "local" }).region, undefined);
+  });
+
+  it("requires the image platforms to cover the placement", () => {
+    const problems = problemsOf({ ...valid, platforms: "linux/amd64" });
+    assert.deepStrictEqual(problems, [
+      'lab:platforms "linux/amd64" lacks linux/arm64, which placement spread needs',
+    ]);
+    assert.deepStrictEqual(
+      parseLabConfig({ ...valid, platforms: "linux/amd64", placement: "amd64" }).platforms,
+      ["linux/amd64"],
+    );
+  });
+
+  it("reports every problem together, in one error message", () => {
+    const raw = { attendee: "Bob!", placement: "diagonal", replicas: "0", x86InstanceType: "m6g.large" };
+    let error: unknown;
+    try {
+      parseLabConfig(raw);
+    } catch (err) {
+      error = err;
+    }
+    assert.ok(error instanceof ConfigError);
+    assert.strictEqual(error.problems.length, 5, error.message);
+    for (const fragment of [
+      '"Bob!" is not a DNS-1123',
+      "lab:placement",
+      "lab:replicas is 0",
+      "x86InstanceType",
+    ]) {
+      assert.ok(error.message.includes(fragment), `missing ${fragment} in:\n${error.message}`);
+    }
+    assert.ok(error.message.includes("aws:region is required"));
+    assert.match(error.message, /^invalid lab configuration:\n {2}- /);
+  });
+});
+
+describe("infra/config: readLabConfig", () => {
+  afterEach(() => pulumi.runtime.setAllConfig({}));
+
+  it("reads lab:* keys and aws:region from the stack configuration", () => {
+    pulumi.runtime.setAllConfig({
+      "lab:attendee": "bob",
+      "lab:placement": "arm64",
+      "lab:replicas": "3",
+      "lab:taintArm": "true",
+      "lab:armInstanceType": "c7g.large,m7g.large",
+      "aws:region": "us-west-2",
+    });
+    const cfg = readLabConfig();
+    assert.strictEqual(cfg.attendee, "bob");
+    assert.strictEqual(cfg.placement, "arm64");
+    assert.strictEqual(cfg.replicas, 3);
+    assert.strictEqual(cfg.taintArm, true);
+    assert.deepStrictEqual(cfg.armInstanceTypes, ["c7g.large", "m7g.large"]);
+    assert.strictEqual(cfg.region, "us-west-2");
+  });
+
+  it("throws ConfigError when the stack configuration is invalid", () => {
+    pulumi.runtime.setAllConfig({ "lab:attendee": "bob", "lab:nodesMin": "4" });
+    assert.throws(
+      () => readLabConfig(),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) => p.includes("lab:nodesMin/nodesDesired/nodesMax are 4/1/3")) &&
+        err.problems.some((p) => p.startsWith("aws:region is required")),
+    );
+  });
+});

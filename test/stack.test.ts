@@ -1,0 +1,232 @@
+import {
+  ACCOUNT,
+  ECR_PASSWORD,
+  fakeDigest,
+  ISSUER_ARN,
+  ofType,
+  one,
+  recorded,
+  recordedCalls,
+  resetMocks,
+  settle,
+} from "./support/mocks";
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { acceptsTags } from "./support/awsSchema";
+import { isSecret, plain, valueOf } from "./support/outputs";
+import { awsConfig, loadProgram } from "./support/program";
+
+const LAB_TAGS = { lab: "multiarch-lab", attendee: "alice", "managed-by": "pulumi" };
+const REPO = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/lab-alice/hello`;
+
+describe("infra/index: the whole program", () => {
+  beforeEach(async () => {
+    await settle();
+    resetMocks();
+  });
+  after(() => pulumi.runtime.setAllConfig({}));
+
+  it("aws target: exports the full contract with values", async () => {
+    const p = loadProgram(awsConfig());
+    const imageRef = `${REPO}@${fakeDigest("image-build")}`;
+    assert.strictEqual(p.attendee, "alice");
+    assert.strictEqual(p.target, "aws");
+    assert.strictEqual(p.region, "eu-west-1");
+    assert.strictEqual(p.placement, "spread");
+    assert.strictEqual(p.replicas, 4);
+    assert.deepStrictEqual(p.platforms, ["linux/amd64", "linux/arm64"]);
+    assert.strictEqual(await valueOf(p.imageRef), imageRef);
+    assert.strictEqual(await valueOf(p.imageTag), `${REPO}:latest`);
+    assert.strictEqual(await valueOf(p.clusterName!), "lab-alice");
+    assert.strictEqual(
+      await valueOf(p.serviceUrl!),
+      "http://app-service-0123.elb.eu-west-1.amazonaws.com/hello",
+    );
+    assert.strictEqual(await valueOf(p.namespace!), "lab-alice");
+    assert.deepStrictEqual(p.podSelector, {
+      "app.kubernetes.io/name": "hello",
+      "app.kubernetes.io/instance": "lab-alice",
+    });
+    assert.deepStrictEqual(await valueOf(p.nodeGroups!), [
+      {
+        name: "lab-alice-x86",
+        arch: "amd64",
+        instanceTypes: ["m7i.large"],
+        amiType: "AL2023_x86_64_STANDARD",
+      },
+      {
+        name: "lab-alice-arm64",
+        arch: "arm64",
+        instanceTypes: ["m6g.large"],
+        amiType: "AL2023_ARM_64_STANDARD",
+      },
+    ]);
+    assert.deepStrictEqual(await valueOf(p.registry), {
+      server: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`,
+      username: "AWS",
+      password: ECR_PASSWORD,
+    });
+    assert.strictEqual(await isSecret(p.registry), true);
+    assert.strictEqual(await isSecret(p.kubeconfig!), true);
+    assert.strictEqual(JSON.parse(await valueOf(p.kubeconfig!)).kind, "Config");
+    assert.strictEqual(
+      await valueOf(p.clusterAdmin!),
+      ISSUER_ARN,
+      "the role behind the session, with its path",
+    );
+    await settle();
+    const container = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
+    assert.strictEqual(container.image, imageRef, "pods run the exported digest-pinned index");
+  });
+
+  it("tags every taggable AWS resource through the lab provider's defaultTags", async () => {
+    loadProgram(awsConfig());
+    await settle();
+    const provider = one("pulumi:providers:aws");
+    assert.deepStrictEqual(JSON.parse(provider.inputs.defaultTags), { tags: LAB_TAGS });
+    assert.strictEqual(provider.inputs.region, "eu-west-1");
+    const providerRef = `${provider.urn}::${provider.id}`;
+
+    const awsResources = recorded().filter((r) => r.type.startsWith("aws:"));
+    assert.ok(awsResources.length >= 20, `only ${awsResources.length} AWS resources recorded`);
+    const taggable = awsResources.filter((r) => acceptsTags(r.type));
+    assert.ok(taggable.length >= 15 && taggable.length < awsResources.length);
+    for (const r of awsResources) {
+      assert.strictEqual(r.provider, providerRef, `${r.type} ${r.name} uses the lab provider`);
+    }
+    for (const r of taggable) {
+      const effective = { ...JSON.parse(provider.inputs.defaultTags).tags, ...(r.inputs.tags ?? {}) };
+      for (const [k, v] of Object.entries(LAB_TAGS)) {
+        assert.strictEqual(effective[k], v, `${r.type} ${r.name} tag ${k}`);
+      }
+    }
+    // The remote @pulumi/eks component gets the provider explicitly; its children inherit it.
+    assert.strictEqual(one("eks:index:Cluster").providers.aws, providerRef);
+    for (const call of recordedCalls().filter((c) => c.token.startsWith("aws:"))) {
+      assert.strictEqual(call.provider, providerRef, `${call.token} uses the lab provider`);
+    }
+    // Kubernetes objects carry the same values as labels.
+    for (const type of [
+      "kubernetes:core/v1:Namespace",
+      "kubernetes:apps/v1:Deployment",
+      "kubernetes:core/v1:Service",
+    ]) {
+      const labels = one(type).inputs.metadata.labels;
+      assert.deepStrictEqual(
+        [labels.lab, labels.attendee, labels["managed-by"]],
+        Object.values(LAB_TAGS),
+        type,
+      );
+    }
+  });
+
+  it("longest attendee, taint on, arm64 placement: names fit, IMDSv2 everywhere, tolerations follow", async () => {
+    const attendee = "a".repeat(20);
+    const p = loadProgram(
+      awsConfig({
+        "lab:attendee": attendee,
+        "lab:placement": "arm64",
+        "lab:replicas": "2",
+        "lab:taintArm": "true",
+      }),
+    );
+    const groups = await valueOf(p.nodeGroups!);
+    await settle();
+    assert.deepStrictEqual(
+      groups.map((g) => g.name),
+      [`lab-${attendee}-x86`, `lab-${attendee}-arm64`],
+    );
+    for (const g of ofType("aws:eks/nodeGroup:NodeGroup")) assert.ok(g.inputs.nodeGroupName.length <= 63);
+    assert.ok(one("aws:iam/role:Role").inputs.namePrefix.length <= 38);
+    assert.strictEqual(one("eks:index:Cluster").inputs.name, `lab-${attendee}`);
+    for (const lt of ofType("aws:ec2/launchTemplate:LaunchTemplate")) {
+      assert.strictEqual(lt.inputs.metadataOptions.httpTokens, "required");
+    }
+    const arm = ofType("aws:eks/nodeGroup:NodeGroup").find(
+      (g) => g.inputs.amiType === "AL2023_ARM_64_STANDARD",
+    );
+    assert.deepStrictEqual(arm?.inputs.taints, [{ key: "arch", value: "arm64", effect: "NO_SCHEDULE" }]);
+    const pod = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+    assert.deepStrictEqual(pod.tolerations, [
+      { key: "arch", operator: "Equal", value: "arm64", effect: "NoSchedule" },
+    ]);
+    assert.deepStrictEqual(
+      pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+      [{ matchExpressions: [{ key: "kubernetes.io/arch", operator: "In", values: ["arm64"] }] }],
+    );
+  });
+
+  it("local target: builds and pushes the image only, with no AWS at all", async () => {
+    const p = loadProgram({
+      "lab:attendee": "alice",
+      "lab:target": "local",
+      "lab:baseImage": "mirror.example/node:22",
+    });
+    assert.strictEqual(p.target, "local");
+    assert.strictEqual(await valueOf(p.imageTag), "127.0.0.1:5000/lab-alice/hello:latest");
+    assert.strictEqual(
+      await valueOf(p.imageRef),
+      `127.0.0.1:5000/lab-alice/hello@${fakeDigest("image-build")}`,
+    );
+    assert.deepStrictEqual(await valueOf(p.registry), { server: "127.0.0.1:5000" });
+    for (const key of [
+      "clusterName",
+      "kubeconfig",
+      "nodeGroups",
+      "serviceUrl",
+      "namespace",
+      "region",
+    ] as const) {
+      assert.strictEqual(p[key], undefined, key);
+    }
+    await settle();
+    assert.deepStrictEqual(
+      recorded()
+        .map((r) => r.type)
+        .sort(),
+      ["docker-build:index:Image", "lab:index:Image"],
+    );
+    assert.deepStrictEqual(plain(one("docker-build:index:Image").inputs.buildArgs), {
+      BASE_IMAGE: "mirror.example/node:22",
+      BUILD_IMAGE: "mirror.example/node:22",
+    });
+    assert.deepStrictEqual(recordedCalls(), []);
+  });
+
+  it("bad config: fails with every problem listed before creating anything", async () => {
+    const config = awsConfig({
+      "lab:attendee": "Alice",
+      "lab:x86InstanceType": "m6g.large",
+      "lab:placement": "everywhere",
+      "lab:replicas": "0",
+      "aws:region": undefined,
+    });
+    let error: unknown;
+    try {
+      loadProgram(config);
+    } catch (err) {
+      error = err;
+    }
+    assert.ok(pulumi.RunError.isInstance(error), `expected a RunError, got ${error}`);
+    const message = (error as Error).message;
+    for (const fragment of [
+      'lab:attendee "Alice" is not a DNS-1123 label',
+      'lab:placement "everywhere" is not one of spread, arm64, amd64',
+      "lab:replicas is 0; it must be at least 1",
+      'lab:x86InstanceType "m6g.large" is arm64, but this node group is x86 (amd64)',
+      "aws:region is required",
+    ]) {
+      assert.ok(message.includes(fragment), `missing "${fragment}" in:\n${message}`);
+    }
+    await settle();
+    assert.deepStrictEqual(recorded(), []);
+    assert.deepStrictEqual(recordedCalls(), []);
+  });
+
+  it("missing attendee: fails with the command that sets it", () => {
+    assert.throws(
+      () => loadProgram(awsConfig({ "lab:attendee": undefined })),
+      /lab:attendee is required: set it with `pulumi config set lab:attendee <name>`/,
+    );
+  });
+});
