@@ -122,7 +122,9 @@ export function checkTraffic(answers: Answer[], exp: TrafficExpectation): CheckR
   const unexpected = Object.keys(counts).filter((a) => !exp.expectArchs.includes(a));
   if (unexpected.length > 0) problems.push(`unexpected answers from ${unexpected.join(", ")}`);
   if (problems.length > 0) return failed("traffic", problems.join("; "), evidence);
-  const seen = Object.entries(counts).map(([a, n]) => `${n} ${a}`);
+  const seen = Object.entries(counts)
+    .sort(([a], [b]) => exp.expectArchs.indexOf(a) - exp.expectArchs.indexOf(b))
+    .map(([a, n]) => `${n} ${a}`);
   const how = mapped ? ", each matching its pod's node" : "";
   return passed("traffic", `${answers.length} answers: ${seen.join(", ")}${how}`, evidence);
 }

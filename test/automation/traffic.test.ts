@@ -1,0 +1,217 @@
+// The traffic check against REAL servers on loopback: the project's app started as "x86_64" and as
+// "aarch64", behind a round-robin TCP proxy standing in for the load balancer (one backend per
+// connection, like an NLB), with matching fake node/pod lists.
+import assert from "node:assert/strict";
+import * as http from "node:http";
+import * as net from "node:net";
+import { AppProcess, startApp } from "../../app/test/support/app-process";
+import { verifyUrl } from "../../automation/verify";
+import { checkTraffic } from "../../automation/verify/traffic";
+import { NodeInfo, PodInfo } from "../../automation/verify/types";
+import { freePort } from "./registry-support";
+import { runCli } from "./harness";
+
+/** Round-robin over `ports`, one backend per incoming connection. */
+async function proxy(ports: number[]): Promise<{ url: string; close(): void }> {
+  let next = 0;
+  const server = net.createServer((client) => {
+    const port = ports[next++ % ports.length];
+    const upstream = net.connect(port, "127.0.0.1");
+    client.pipe(upstream).pipe(client);
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/hello`,
+    close: () => server.close(),
+  };
+}
+
+async function rawServer(handler: http.RequestListener): Promise<{ port: number; close(): void }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return { port: (s.address() as net.AddressInfo).port, close: () => s.close() };
+}
+
+const NODES: NodeInfo[] = [
+  { name: "node-x86", arch: "amd64", ready: true },
+  { name: "node-arm", arch: "arm64", ready: true },
+];
+const PODS: PodInfo[] = [
+  { name: "web-x86", nodeName: "node-x86", ready: true },
+  { name: "web-arm", nodeName: "node-arm", ready: true },
+];
+const OPTS = { requests: 20, trafficDeadlineMs: 5_000 };
+
+describe("verify traffic (real app on loopback)", function () {
+  this.timeout(60_000);
+  let x86: AppProcess;
+  let arm: AppProcess;
+  const closers: (() => void)[] = [];
+
+  before(async () => {
+    [x86, arm] = await Promise.all([
+      startApp({ APP_ARCH_OVERRIDE: "x86_64", NODE_NAME: "node-x86", POD_NAME: "web-x86" }),
+      startApp({ APP_ARCH_OVERRIDE: "aarch64", NODE_NAME: "node-arm", POD_NAME: "web-arm" }),
+    ]);
+  });
+  after(async () => {
+    closers.forEach((c) => c());
+    await Promise.all([x86?.stop(), arm?.stop()]);
+  });
+  const lb = async (ports: number[]): Promise<string> => {
+    const p = await proxy(ports);
+    closers.push(p.close);
+    return p.url;
+  };
+
+  it("spread: sees both architectures, each answer matching its pod's node", async () => {
+    const url = await lb([x86.port, arm.port]);
+    const r = await verifyUrl(url, { expectArchs: ["x86_64", "aarch64"], nodes: NODES, pods: PODS }, OPTS);
+    assert.equal(r.status, "passed", r.summary);
+    assert.deepEqual(r.evidence.counts, { x86_64: 10, aarch64: 10 });
+    assert.equal(r.evidence.mappedToNodes, true);
+    assert.match(r.summary, /20 answers: .*each matching its pod's node/);
+  });
+
+  it("fails when an answer's arch contradicts its node's label", async () => {
+    const url = await lb([x86.port, arm.port]);
+    const swapped = NODES.map((n) => ({ ...n, arch: n.arch === "amd64" ? "arm64" : "amd64" }));
+    const r = await verifyUrl(url, { expectArchs: ["x86_64", "aarch64"], nodes: swapped, pods: PODS }, OPTS);
+    assert.equal(r.status, "failed");
+    assert.match(
+      r.summary,
+      /20 of 20 answers bad \(#1: says (x86_64|aarch64), but its node node-(x86|arm) is (arm64|amd64)/,
+    );
+  });
+
+  it("spread: fails when one architecture never answers", async () => {
+    const url = await lb([x86.port]);
+    const r = await verifyUrl(url, { expectArchs: ["x86_64", "aarch64"], nodes: NODES, pods: PODS }, OPTS);
+    assert.equal(r.status, "failed");
+    assert.equal(r.summary, "no answer from aarch64");
+  });
+
+  it("pinned: passes with only the pinned architecture, fails with a stray one", async () => {
+    const only = await verifyUrl(
+      await lb([arm.port]),
+      { expectArchs: ["aarch64"], nodes: NODES, pods: PODS },
+      OPTS,
+    );
+    assert.equal(only.status, "passed", only.summary);
+    const mixed = await verifyUrl(await lb([arm.port, x86.port]), { expectArchs: ["aarch64"] }, OPTS);
+    assert.equal(mixed.status, "failed");
+    assert.match(mixed.summary, /unexpected answers from x86_64/);
+  });
+
+  it("fails on a malformed answer, with the body as evidence", async () => {
+    const bad = await rawServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"arch": "x86_64", oops');
+    });
+    closers.push(bad.close);
+    const r = await verifyUrl(
+      await lb([x86.port, bad.port, arm.port]),
+      { expectArchs: ["x86_64", "aarch64"] },
+      OPTS,
+    );
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /^[67] of 20 answers bad \(#\d+: body is not JSON/);
+    const answers = r.evidence.answers as { i: number; problem?: string; body?: string }[];
+    const bodies = answers.filter((a) => a.problem === "body is not JSON").map((a) => a.body);
+    assert.deepEqual(new Set(bodies), new Set(['{"arch": "x86_64", oops']));
+  });
+
+  it("waits for the load balancer to start answering (503s first), then checks", async () => {
+    let calls = 0;
+    const warming = await rawServer((req, res) => {
+      if (++calls <= 2) {
+        res.writeHead(503);
+        res.end("no healthy targets");
+        return;
+      }
+      const up = http.request(
+        { host: "127.0.0.1", port: calls % 2 ? x86.port : arm.port, path: req.url },
+        (u) => {
+          res.writeHead(u.statusCode ?? 502, u.headers);
+          u.pipe(res);
+        },
+      );
+      up.end();
+    });
+    closers.push(warming.close);
+    const notes: string[] = [];
+    const r = await verifyUrl(
+      `http://127.0.0.1:${warming.port}/hello`,
+      { expectArchs: ["x86_64", "aarch64"] },
+      {
+        ...OPTS,
+        note: (t) => notes.push(t),
+      },
+    );
+    assert.equal(r.status, "passed", r.summary);
+    assert.equal(r.evidence.pollAttempts, 3);
+    assert.match(notes[0], /waiting for .* \(try 1: HTTP 503\)/);
+  });
+
+  it("fails with evidence when nothing answers before the deadline", async () => {
+    const port = await freePort();
+    const r = await verifyUrl(
+      `http://127.0.0.1:${port}/hello`,
+      { expectArchs: ["x86_64"] },
+      { requests: 5, trafficDeadlineMs: 1_500 },
+    );
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /did not answer HTTP 200 within 2 s/);
+    assert.match(String((r.evidence.last as { error: string }).error), /ECONNREFUSED/);
+  });
+
+  it("`lab verify --url … --expect-arch …` exits 0 when both answer, 1 when one is missing", async () => {
+    const both = await runCli([
+      "verify",
+      "--url",
+      await lb([x86.port, arm.port]),
+      "--expect-arch",
+      "x86_64,aarch64",
+      "--requests",
+      "10",
+    ]);
+    assert.equal(both.code, 0, both.out + both.err);
+    assert.match(both.out, /traffic: passed: 10 answers: 5 x86_64, 5 aarch64/);
+    const one = await runCli(["verify", "--url", await lb([x86.port]), "--requests", "6"]);
+    assert.equal(one.code, 1);
+    assert.match(one.out, /traffic: failed: no answer from aarch64/);
+    assert.deepEqual(one.engine.calls, [], "no stack, no engine");
+  });
+});
+
+describe("traffic verdict (pure)", () => {
+  it("rejects answers from pods that are not the app's, and non-200 answers", () => {
+    const ok = JSON.stringify({ arch: "x86_64", hostname: "h", pod: "intruder" });
+    const r = checkTraffic(
+      [
+        { status: 200, body: ok },
+        { status: 502, body: "bad gateway" },
+      ],
+      {
+        expectArchs: ["x86_64"],
+        nodes: NODES,
+        pods: PODS,
+      },
+    );
+    assert.equal(r.status, "failed");
+    assert.match(r.summary, /#1: answered by intruder, which is not one of the app's pods; #2: HTTP 502/);
+  });
+
+  it("rejects an unknown arch value and a missing hostname", () => {
+    const r = checkTraffic(
+      [
+        { status: 200, body: JSON.stringify({ arch: "riscv64", hostname: "h" }) },
+        { status: 200, body: JSON.stringify({ arch: "x86_64" }) },
+      ],
+      { expectArchs: ["x86_64"] },
+    );
+    assert.match(r.summary, /#1: "arch" is "riscv64", not one of x86_64, aarch64; #2: "hostname" is missing/);
+  });
+});
