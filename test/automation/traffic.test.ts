@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
 import { AppProcess, startApp } from "../../app/test/support/app-process";
-import { verifyUrl } from "../../automation/verify";
+import { verifyLab, verifyUrl } from "../../automation/verify";
 import { checkTraffic } from "../../automation/verify/traffic";
 import { NodeInfo, PodInfo } from "../../automation/verify/types";
 import { freePort } from "./registry-support";
@@ -165,6 +165,50 @@ describe("verify traffic (real app on loopback)", function () {
     assert.equal(r.status, "failed");
     assert.match(r.summary, /did not answer HTTP 200 within 2 s/);
     assert.match(String((r.evidence.last as { error: string }).error), /ECONNREFUSED/);
+  });
+
+  it("verifyLab: image, nodes, pods and traffic over a lab's outputs, one result each", async () => {
+    const url = await lb([x86.port, arm.port]);
+    const port = await freePort();
+    const kubeconfigs: string[] = [];
+    const results = await verifyLab(
+      {
+        serviceUrl: url,
+        kubeconfig: "apiVersion: v1",
+        placement: "spread",
+        replicas: 2,
+        namespace: "lab",
+        podSelector: { app: "hello" },
+        imageTag: `127.0.0.1:${port}/lab/app:v1`,
+      },
+      {
+        ...OPTS,
+        connect: async (kc) => {
+          kubeconfigs.push(kc);
+          return {
+            nodes: async () => NODES,
+            pods: async (ns, sel) => (ns === "lab" && sel.app === "hello" ? PODS : []),
+          };
+        },
+      },
+    );
+    assert.deepEqual(
+      results.map((r) => `${r.name} ${r.status}`),
+      ["image failed", "nodes passed", "pods passed", "traffic passed"],
+    );
+    assert.deepEqual(kubeconfigs, ["apiVersion: v1"]);
+    assert.equal(results[3].evidence.mappedToNodes, true);
+  });
+
+  it("verifyLab: a cluster that cannot be reached fails nodes and pods with the error", async () => {
+    const results = await verifyLab(
+      { serviceUrl: await lb([x86.port, arm.port]) },
+      { ...OPTS, connect: async () => Promise.reject(new Error("never called")) },
+    );
+    assert.deepEqual(results.map((r) => `${r.name} ${r.status}: ${r.summary}`).slice(1, 3), [
+      "nodes failed: could not list nodes: the stack has no kubeconfig output",
+      "pods failed: could not list pods: the stack has no kubeconfig output",
+    ]);
   });
 
   it("`lab verify --url … --expect-arch …` exits 0 when both answer, 1 when one is missing", async () => {
