@@ -9,7 +9,7 @@ import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
 import { PlacementMode, checkPods } from "./pods";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
-import { CheckResult, KubeArch, NodeInfo, PodInfo, failed } from "./types";
+import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped } from "./types";
 
 export interface VerifyOptions {
   /** Requests sent once the service answers (default 40). */
@@ -73,11 +73,22 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
   o.note?.("image: resolving the pushed tag");
   results.push(
     await runImageCheck(
-      { imageTag: out.imageTag, imageRef: out.imageRef, credentials: out.registry },
+      {
+        imageTag: out.imageTag,
+        imageRef: out.imageRef,
+        credentials: out.registry,
+        requiredPlatforms: out.platforms?.length ? out.platforms : undefined,
+      },
       o.signal,
     ),
   );
 
+  // The local target has no cluster yet (docs/ARCHITECTURE.md): its cluster checks are skipped, not failed.
+  if (out.target === "local" && !out.kubeconfig) {
+    const why = "the local target exports no kubeconfig or serviceUrl (no cluster)";
+    results.push(skipped("nodes", why), skipped("pods", why), skipped("traffic", why));
+    return results;
+  }
   let cluster: Cluster | undefined;
   let nodes: NodeInfo[] | undefined;
   let pods: PodInfo[] | undefined;

@@ -211,6 +211,18 @@ describe("verify traffic (real app on loopback)", function () {
     ]);
   });
 
+  it("verifyLab: the local target (no cluster yet) skips the cluster checks instead of failing", async () => {
+    const port = await freePort();
+    const results = await verifyLab(
+      { target: "local", imageTag: `127.0.0.1:${port}/lab-alice/hello:latest` },
+      OPTS,
+    );
+    assert.deepEqual(
+      results.map((r) => `${r.name} ${r.status}`),
+      ["image failed", "nodes skipped", "pods skipped", "traffic skipped"],
+    );
+  });
+
   it("`lab verify --url … --expect-arch …` exits 0 when both answer, 1 when one is missing", async () => {
     const both = await runCli([
       "verify",
