@@ -46,14 +46,12 @@ if (cmd === "stack select") {
   record();
 } else if (cmd === "stack ls") {
   record();
-  const stacks = fs
-    .readdirSync(state)
-    .map((f) => ({
-      name: f.replace(/\.json$/, ""),
-      current: false,
-      resourceCount: 7,
-      lastUpdate: "2026-01-02T03:04:05.000Z",
-    }));
+  const stacks = fs.readdirSync(state).map((f) => ({
+    name: f.replace(/\.json$/, ""),
+    current: false,
+    resourceCount: 7,
+    lastUpdate: "2026-01-02T03:04:05.000Z",
+  }));
   process.stdout.write(JSON.stringify(stacks));
 } else if (cmd === "stack history") {
   record();
