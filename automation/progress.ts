@@ -86,8 +86,11 @@ export function liveDisplay(stream: NodeJS.WriteStream, now: () => number): Disp
   // showCursor: true keeps log-update off cli-cursor, whose exit hooks interfere with SIGINT handlers.
   const draw = logUpdate.create(stream, { showCursor: true });
   const model = new ProgressModel(now);
-  const render = (): void => draw(model.frame());
+  const render = (): void => {
+    if (!stopped) draw(model.frame());
+  };
   const timer = setInterval(render, 250);
+  let stopped = false;
   timer.unref();
   return {
     phase(attendee, phase, detail) {
@@ -110,9 +113,11 @@ export function liveDisplay(stream: NodeJS.WriteStream, now: () => number): Disp
       render();
     },
     stop() {
+      if (stopped) return;
       clearInterval(timer);
       render();
       draw.done();
+      stopped = true;
     },
     say(text) {
       draw.clear();
