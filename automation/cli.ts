@@ -166,6 +166,8 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
 
 /** Process entry: exit with main's code; an unexpected error is a failure (1), shown with its stack. */
 export function run(): void {
+  // If the event loop ever drains with main() unsettled, exit as a failure, not as a success.
+  process.exitCode = EXIT.failed;
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {

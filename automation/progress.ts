@@ -14,6 +14,8 @@ interface Row {
   total?: number;
   started: number;
   phaseStarted: number;
+  /** Set when the lab reached done/failed/cancelled: the elapsed time stops there. */
+  ended?: number;
   note?: string;
 }
 
@@ -40,10 +42,20 @@ export class ProgressModel {
     return r;
   }
 
+  /** Moves a lab to `phase`; resource counts restart with each phase. */
+  enter(attendee: string, phase: Phase, detail?: string): Row {
+    const r = this.row(attendee);
+    const t = this.now();
+    if (r.phase === "queued" && phase !== "queued") r.started = t;
+    const ended = ["done", "failed", "cancelled"].includes(phase) ? t : undefined;
+    Object.assign(r, { phase, detail, note: undefined, phaseStarted: t, done: 0, total: undefined, ended });
+    return r;
+  }
+
   /** Text of one line: `alice   up        12/45   3m02s  creating…`. */
   line(r: Row, width: number): string {
     const res = r.total !== undefined || r.done > 0 ? `${r.done}/${r.total ?? "?"}` : "";
-    const elapsed = r.phase === "queued" ? "" : formatDuration(this.now() - r.started);
+    const elapsed = r.phase === "queued" ? "" : formatDuration((r.ended ?? this.now()) - r.started);
     const tail = r.note ?? r.detail ?? "";
     return `${r.attendee.padEnd(width)}  ${r.phase.padEnd(9)} ${res.padEnd(9)} ${elapsed.padEnd(7)} ${tail}`.trimEnd();
   }
@@ -65,9 +77,13 @@ export function plainDisplay(write: (line: string) => void, now: () => number): 
         prev !== "queued" && ACTIVE.includes(prev)
           ? ` (${prev} took ${formatDuration(now() - r.phaseStarted)}${r.total !== undefined || r.done > 0 ? `, ${r.done}/${r.total ?? "?"} resources` : ""})`
           : "";
-      Object.assign(r, { phase, detail, note: undefined, phaseStarted: now(), done: 0, total: undefined });
+      const row = model.enter(attendee, phase, detail);
       if (phase === "queued") return;
-      write(`[${attendee}] ${phase}${detail ? `: ${detail}` : ""}${took}`);
+      const total =
+        row.ended !== undefined && prev !== "queued"
+          ? ` [total ${formatDuration(row.ended - row.started)}]`
+          : "";
+      write(`[${attendee}] ${phase}${detail ? `: ${detail}` : ""}${took}${total}`);
     },
     resources(attendee, done, total) {
       Object.assign(model.row(attendee), { done, total });
