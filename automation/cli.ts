@@ -45,8 +45,11 @@ Examples:
   $ npm run lab -- reap --older-than 2d --stack-prefix ws2025 --report reap.json`,
 };
 
-function common(cmd: Commander, withAttendees: boolean): Commander {
-  if (withAttendees) {
+type Kind = "lab" | "list" | "reap";
+
+/** Options by command kind: `lab` = up/verify/destroy/run over attendees; `reap` destroys; `list` only reads. */
+function common(cmd: Commander, kind: Kind): Commander {
+  if (kind === "lab") {
     cmd
       .option("--attendees <names>", "comma-separated attendee names (repeatable)", collect)
       .option("--attendees-file <file>", "attendee names, one per line (blank lines and # comments ignored)")
@@ -58,11 +61,13 @@ function common(cmd: Commander, withAttendees: boolean): Commander {
       )
       .option("--keep", "do not destroy (run: skip the destroy step; up: not even on Ctrl+C)");
   }
-  return cmd
+  cmd
     .option("--stack-prefix <prefix>", "stacks are named <prefix>-<attendee> (default lab)")
+    .option("--backend <url>", "Pulumi backend URL (default file://<project>/.lab-state)");
+  if (kind === "list") return cmd;
+  return cmd
     .option("--report <file.json>", "write a JSON report with every check's evidence")
     .option("--junit <file.xml>", "write a JUnit XML report (one case per attendee and check)")
-    .option("--backend <url>", "Pulumi backend URL (default file://<project>/.lab-state)")
     .addOption(new Option("--target <target>", "aws or local (shorthand for --config lab:target=…)"))
     .option("--destroy-tries <n>", "destroy attempts, with a refresh between (default 3)")
     .option("--no-aws-check", "skip the local AWS credentials check (e.g. on EC2 with an instance role)");
@@ -86,7 +91,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .configureOutput({ writeOut: (s) => deps.out(s.trimEnd()), writeErr: (s) => deps.err(s.trimEnd()) })
     .showHelpAfterError("(add --help for usage and examples)");
   const lab = (name: Command, summary: string): void => {
-    let cmd = common(program.command(name).description(summary), true);
+    let cmd = common(program.command(name).description(summary), "lab");
     if (name === "verify" || name === "run") cmd = verifyOptions(cmd);
     if (name === "up" || name === "run")
       cmd.option("--no-preview", "skip the preview that gives the progress total");
@@ -105,11 +110,11 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
   lab("destroy", "destroy each attendee's stack (retried, refresh between tries), then remove it");
   common(
     program.command("list").description("the lab stacks: attendee, age, last result, service URL"),
-    false,
+    "list",
   )
     .addHelpText("after", EXAMPLES.list)
     .action(async (o: RawOptions) => setCode(await listCommand(o, deps)));
-  common(program.command("reap").description("destroy and remove lab stacks older than a duration"), false)
+  common(program.command("reap").description("destroy and remove lab stacks older than a duration"), "reap")
     .requiredOption("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
     .option("--concurrency <n>", "labs destroyed at once (default 4)")
     .addHelpText("after", EXAMPLES.reap)
