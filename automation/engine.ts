@@ -3,13 +3,7 @@
  * implementation over one `LocalWorkspace` on the project directory: the same program engineers
  * run with `pulumi up`, not a second copy of it. Tests use a fake of `LabEngine`.
  */
-import {
-  EngineEvent,
-  LocalWorkspace,
-  Stack,
-  StackNotFoundError,
-  ConcurrentUpdateError,
-} from "@pulumi/pulumi/automation";
+import { EngineEvent, LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { Mutex } from "./mutex";
 
 export type ProgressEvent =
@@ -238,5 +232,3 @@ export class LocalLabEngine implements LabEngine {
     };
   }
 }
-
-export { ConcurrentUpdateError };

@@ -3,7 +3,7 @@
  * → remove. For `run`, destroy happens whatever up or verify did, unless `--keep`; a cancel
  * (first SIGINT/SIGTERM) stops the update and still destroys.
  */
-import { LabEngine, OpHooks, StackMissingError } from "./engine";
+import { LabEngine, OpHooks } from "./engine";
 import { explain } from "./errors";
 import { LabOutputs, parseOutputs } from "./outputs";
 import { Command, LabLog, LabResult, Phase, ProgressSink, StepResult, VerifyStepResult } from "./types";
@@ -233,5 +233,3 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
   lab.phase(r.passed ? "done" : d.cancel.aborted ? "cancelled" : "failed");
   return r;
 }
-
-export { StackMissingError };
