@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Step 2: start dockerd (Debian docker.io 20.10) if no daemon answers on /var/run/docker.sock.
+#
+# Both docker clients on the machine talk to this one daemon: /usr/local/bin/docker
+# (28.x, first on PATH; negotiates API 1.41 down from 1.50) and /usr/bin/docker (20.10).
+# The daemon is only used for `docker run` / `docker pull`; multi-platform builds go
+# to our own buildkitd (docker-buildkit.sh) through the buildx "remote" builder.
+set -euo pipefail
+# shellcheck source=scripts/setup/docker-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
+
+DOCKERD_LOG="$LAB_LOGS/dockerd.log"
+DOCKERD_CONF="$LAB_CACHE_DIR/docker/daemon.json"
+
+docker_up() { timeout 10 docker info --format '{{.ServerVersion}}'; }
+
+write_daemon_json() {
+  local driver="$1"
+  mkdir -p "$(dirname "$DOCKERD_CONF")"
+  jq -n --arg driver "$driver" --arg reg "$LAB_REGISTRY" --arg bridge "$LAB_DOCKER_BRIDGE" '
+    {"storage-driver": $driver, "insecure-registries": [$reg]}
+    + (if $bridge == "none"
+       then {"bridge": "none", "iptables": false, "ip-forward": false, "ip-masq": false}
+       else {} end)' >"$DOCKERD_CONF"
+}
+
+start_dockerd() {
+  local driver="$1"
+  write_daemon_json "$driver"
+  # A pid file left by a daemon that died with the last session blocks a new start.
+  if [ -f /var/run/docker.pid ]; then
+    local old; old="$(cat /var/run/docker.pid)"
+    if ! { lab_pid_alive "$old" && [ "$(cat "/proc/$old/comm" 2>/dev/null)" = dockerd ]; }; then
+      rm -f /var/run/docker.pid
+    fi
+  fi
+  lab_start_daemon dockerd "$DOCKERD_LOG" dockerd --config-file "$DOCKERD_CONF"
+  lab_wait_daemon dockerd 60 docker_up
+}
+
+dockerd_step() {
+  LAB_STEP_LOG="$DOCKERD_LOG"
+  if docker_up >/dev/null 2>&1; then
+    LAB_STATUS="running: dockerd $(docker_up), storage $(docker info --format '{{.Driver}}')"
+    return 0
+  fi
+  local driver="${LAB_DOCKER_STORAGE_DRIVER:-overlay2}"
+  if ! start_dockerd "$driver"; then
+    if [ -n "$LAB_DOCKER_STORAGE_DRIVER" ] || [ "$driver" = vfs ]; then
+      return 1
+    fi
+    # overlay2 needs a backing filesystem that supports it (ext4/xfs do; overlayfs
+    # or some container sandboxes don't): fall back to vfs (slow, but works anywhere).
+    lab_stop_daemon dockerd
+    driver=vfs
+    start_dockerd "$driver"
+  fi
+  LAB_STATUS="started: dockerd $(docker_up), storage $(docker info --format '{{.Driver}}'), bridge $LAB_DOCKER_BRIDGE"
+}
+
+lab_require_root
+lab_step dockerd dockerd_step

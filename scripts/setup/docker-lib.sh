@@ -1,0 +1,172 @@
+# shellcheck shell=bash
+# Shared settings and helpers for scripts/setup/docker*.sh. Source it; don't run it.
+#
+# Every knob is an environment variable with a default, so a fresh clone in any
+# folder of the machine finds the same cache and the same services.
+
+LAB_SETUP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034 # used by the step scripts
+LAB_REPO_ROOT="$(cd "$LAB_SETUP_DIR/../.." && pwd)"
+
+: "${LAB_CACHE_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/multiarch-lab}"
+: "${LAB_REGISTRY:=127.0.0.1:5000}"
+: "${LAB_BASE_IMAGE:=$LAB_REGISTRY/lab/node:18-bookworm}"
+: "${LAB_BUILD_IMAGE:=$LAB_REGISTRY/lab/node:18-bookworm-npm}"
+case "$(uname -m)" in aarch64|arm64) _lab_native=linux/arm64 ;; *) _lab_native=linux/amd64 ;; esac
+: "${LAB_BUILD_IMAGE_PLATFORMS:=$_lab_native}"
+: "${LAB_BUILDER:=lab}"
+: "${LAB_BUILDKIT_SOCK:=$LAB_CACHE_DIR/buildkit/buildkitd.sock}"
+: "${BUILDKIT_HOST:=unix://$LAB_BUILDKIT_SOCK}"
+: "${LAB_BUILDX_VERSION:=v0.38.2}"
+# dockerd: overlay2 works on this machine's ext4 root; the script falls back to
+# vfs by itself when overlay2 can't start and the driver wasn't chosen explicitly.
+: "${LAB_DOCKER_STORAGE_DRIVER:=}"
+# dockerd networking: "none" = no docker0 bridge, no iptables rules, no
+# 172.17.0.0/16 addresses (containers use --network host, i.e. loopback).
+# "default" = Docker's usual bridge + NAT.
+: "${LAB_DOCKER_BRIDGE:=none}"
+: "${LAB_BUILDKIT_SNAPSHOTTER:=overlayfs}"
+: "${LAB_DEBIAN_SUITE:=bookworm}"
+: "${LAB_BASE_PACKAGES:=nodejs,ca-certificates}"
+: "${LAB_DEBIAN_MIRROR:=http://deb.debian.org/debian}"
+: "${LAB_DEBIAN_SECURITY_MIRROR:=http://deb.debian.org/debian-security}"
+: "${LAB_SETUP_VERIFY:=1}"
+
+DOCKER_CONFIG="${DOCKER_CONFIG:-$HOME/.docker}"
+BUILDX_CONFIG="${BUILDX_CONFIG:-$DOCKER_CONFIG/buildx}"
+export LAB_CACHE_DIR LAB_REGISTRY LAB_BASE_IMAGE LAB_BUILD_IMAGE LAB_BUILDER BUILDKIT_HOST DOCKER_CONFIG BUILDX_CONFIG
+
+LAB_BIN="$LAB_CACHE_DIR/bin"
+LAB_LOGS="$LAB_CACHE_DIR/logs"
+mkdir -p "$LAB_BIN" "$LAB_LOGS"
+case ":$PATH:" in *":$LAB_BIN:"*) ;; *) PATH="$LAB_BIN:$PATH" ;; esac
+# Go and sbin tools (dockerd, runc) may be missing from a minimal PATH.
+for d in /usr/local/go/bin /usr/local/sbin /usr/sbin /sbin; do
+  case ":$PATH:" in *":$d:"*) ;; *) [ -d "$d" ] && PATH="$PATH:$d" ;; esac
+done
+export PATH
+
+LAB_REGISTRY_HOST="${LAB_REGISTRY%:*}"
+
+lab_is_loopback_registry() {
+  case "$LAB_REGISTRY_HOST" in
+    127.*|localhost) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# --- step bookkeeping -------------------------------------------------------
+
+LAB_STATUS=""
+
+# lab_join SEP ITEMS...: print ITEMS separated by SEP.
+lab_join() {
+  local sep="$1" out=""; shift
+  local x; for x in "$@"; do out="${out:+$out$sep}$x"; done
+  printf '%s' "$out"
+}
+
+lab_now() { date +%s.%N; }
+
+lab_elapsed() { awk -v a="$1" -v b="$(lab_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+lab_fail() {
+  local name="$1" log="${2:-}"
+  printf '[setup/docker] %-15s FAILED%s\n' "$name" "${log:+ (log: $log)}" >&2
+  if [ -n "$log" ] && [ -f "$log" ]; then tail -n 15 "$log" | cut -c1-240 | sed 's/^/    /' >&2; fi
+}
+
+# lab_step NAME FUNCTION [ARGS...]: run FUNCTION (which sets LAB_STATUS and may
+# set LAB_STEP_LOG), then print one line: name, status, seconds.
+lab_step() {
+  local name="$1"; shift
+  local t0; t0="$(lab_now)"
+  LAB_STATUS="ok"
+  LAB_STEP_LOG=""
+  set -E
+  # shellcheck disable=SC2064
+  trap "lab_fail '$name' \"\${LAB_STEP_LOG:-}\"; trap - ERR" ERR
+  "$@"
+  trap - ERR
+  printf '[setup/docker] %-15s %s (%ss)\n' "$name" "$LAB_STATUS" "$(lab_elapsed "$t0")"
+}
+
+# lab_pid_alive PID: the process exists and is not a zombie (this machine's init
+# does not always reap orphans, so a dead daemon can linger as <defunct>).
+lab_pid_alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null &&
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# lab_wait_daemon NAME SECONDS COMMAND...: poll COMMAND every 0.2 s until it
+# succeeds; give up after SECONDS or as soon as the process started by
+# `lab_start_daemon NAME` has exited.
+lab_wait_daemon() {
+  local pid; pid="$(cat "$LAB_CACHE_DIR/run/$1.pid")"
+  local secs="$2"; shift 2
+  local deadline=$(( $(date +%s) + secs ))
+  while ! "$@" >/dev/null 2>&1; do
+    if ! lab_pid_alive "$pid"; then echo "process $pid exited" >&2; return 1; fi
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "no answer after ${secs}s" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+# lab_start_daemon NAME LOG COMMAND...: start COMMAND detached (own session, so
+# it outlives this script), append output to LOG, write its pid to
+# $LAB_CACHE_DIR/run/NAME.pid.
+lab_start_daemon() {
+  local name="$1" log="$2"; shift 2
+  mkdir -p "$LAB_CACHE_DIR/run"
+  printf '\n==== %s starting %s\n' "$(date -u +%FT%TZ)" "$*" >>"$log"
+  # fd 9 is the setup lock (docker.sh): the daemon must not inherit it.
+  setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
+  echo $! >"$LAB_CACHE_DIR/run/$name.pid"
+}
+
+# lab_stop_daemon NAME: stop the process recorded by lab_start_daemon, if alive.
+lab_stop_daemon() {
+  local pidfile="$LAB_CACHE_DIR/run/$1.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if lab_pid_alive "$pid"; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do lab_pid_alive "$pid" || break; sleep 0.2; done
+  fi
+  rm -f "$pidfile"
+}
+
+lab_buildctl() { buildctl --addr "$BUILDKIT_HOST" "$@"; }
+
+lab_registry_url() { printf 'http://%s' "$LAB_REGISTRY"; }
+
+LAB_INDEX_ACCEPT='application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json'
+
+# lab_index_platforms REPO TAG: print "os/arch" lines of the registry's index for
+# REPO:TAG (attestation entries "unknown/unknown" dropped); fail if the tag is
+# missing or is not an index / manifest list.
+lab_index_platforms() {
+  local repo="$1" tag="$2" body
+  body="$(curl -fsS -H "Accept: $LAB_INDEX_ACCEPT" "$(lab_registry_url)/v2/$repo/manifests/$tag")" || return 1
+  jq -er '
+    select(.mediaType == "application/vnd.oci.image.index.v1+json"
+        or .mediaType == "application/vnd.docker.distribution.manifest.list.v2+json")
+    | .manifests[] | .platform | select(.os != "unknown") | "\(.os)/\(.architecture)"' <<<"$body" | sort
+}
+
+# lab_platform_digest REPO TAG ARCH: digest of the ARCH manifest inside the index.
+lab_platform_digest() {
+  curl -fsS -H "Accept: $LAB_INDEX_ACCEPT" "$(lab_registry_url)/v2/$1/manifests/$2" |
+    jq -er --arg a "$3" '.manifests[] | select(.platform.os == "linux" and .platform.architecture == $a) | .digest' | head -n1
+}
+
+# Split LAB_BASE_IMAGE (registry/repo:tag) into repo and tag.
+lab_base_repo() { local r="${LAB_BASE_IMAGE#"$LAB_REGISTRY"/}"; printf '%s' "${r%:*}"; }
+lab_base_tag() { printf '%s' "${LAB_BASE_IMAGE##*:}"; }
+
+lab_require_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/setup/docker*.sh must run as root (dockerd, buildkitd, binfmt_misc)" >&2
+    exit 1
+  fi
+}

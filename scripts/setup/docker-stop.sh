@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Stop the services that scripts/setup/docker.sh started (buildkitd, registry,
+# dockerd), by the pids it recorded in $LAB_CACHE_DIR/run/. Caches, registry
+# storage, images and the binfmt entry stay. Needed only to apply changed daemon
+# settings (e.g. LAB_DOCKER_BRIDGE) — docker.sh restarts whatever is down.
+set -euo pipefail
+# shellcheck source=scripts/setup/docker-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
+lab_require_root
+
+stop_one() {
+  local pid; pid="$(cat "$LAB_CACHE_DIR/run/$1.pid" 2>/dev/null || true)"
+  if lab_pid_alive "$pid"; then
+    lab_stop_daemon "$1"
+    LAB_STATUS="stopped (pid $pid)"
+  else
+    rm -f "$LAB_CACHE_DIR/run/$1.pid"
+    LAB_STATUS="not running"
+  fi
+}
+
+for name in buildkitd registry dockerd; do
+  lab_step "stop-$name" stop_one "$name"
+done
