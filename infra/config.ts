@@ -49,8 +49,10 @@ export interface LabConfig {
   capacityType: CapacityType;
   /** Image platforms to build; must cover every architecture pods may be placed on. */
   platforms: string[];
-  /** Base image of the app's Dockerfile; empty means the Dockerfile's default. */
+  /** Runtime base image (Dockerfile BASE_IMAGE); empty keeps the Dockerfile's default. */
   baseImage: string;
+  /** Build-stage image with npm (Dockerfile BUILD_IMAGE); empty means the base image. */
+  buildImage: string;
   /** Registry host:port for the local target. */
   localRegistry: string;
   /** AWS region (`aws:region`), required for the aws target. */
@@ -71,8 +73,17 @@ export const DEFAULTS = {
   capacityType: "ON_DEMAND" as CapacityType,
   platforms: "linux/amd64,linux/arm64",
   baseImage: "",
+  buildImage: "",
   localRegistry: "127.0.0.1:5000",
 };
+
+/**
+ * Images that `npm run setup:local` builds from Debian packages and pushes to the local registry
+ * (no public registry is needed): the multi-arch runtime base, and a build-platform image with npm.
+ * The local target uses them unless lab:baseImage / lab:buildImage say otherwise.
+ */
+export const LOCAL_BASE_IMAGE = "lab/node:18-bookworm";
+export const LOCAL_BUILD_IMAGE = "lab/node:18-bookworm-npm";
 
 /** Raw `lab:*` values as strings (as Pulumi config and `--config key=value` give them). */
 export type RawLabConfig = Partial<Record<keyof typeof DEFAULTS | "attendee", string>> & { region?: string };
@@ -220,9 +231,18 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     nodesMax,
     capacityType,
     platforms,
-    baseImage: get("baseImage") === "" ? "" : get("baseImage"),
+    ...imagesFor(target, get("localRegistry"), get("baseImage"), get("buildImage")),
     localRegistry: get("localRegistry"),
     region,
+  };
+}
+
+/** Base and build images; the local target defaults to the images its setup makes. */
+function imagesFor(target: Target, registry: string, baseImage: string, buildImage: string) {
+  if (target !== "local" || baseImage !== "") return { baseImage, buildImage };
+  return {
+    baseImage: `${registry}/${LOCAL_BASE_IMAGE}`,
+    buildImage: buildImage || `${registry}/${LOCAL_BUILD_IMAGE}`,
   };
 }
 

@@ -27,8 +27,10 @@ export interface ImageArgs {
   registry: RegistryTarget;
   /** Image tag, without repository; never an architecture. Defaults to DEFAULT_IMAGE_TAG. */
   tag?: string;
-  /** Base image for both Dockerfile stages (BASE_IMAGE, BUILD_IMAGE); "" keeps the Dockerfile's. */
+  /** Runtime base image (BASE_IMAGE); "" keeps the Dockerfile's. */
   baseImage?: string;
+  /** Build-stage image with npm (BUILD_IMAGE); "" means baseImage. */
+  buildImage?: string;
   /** Build context, relative to the project root. Defaults to `app`. */
   context?: string;
   /** Dockerfile path, relative to the project root. Defaults to `<context>/Dockerfile`. */
@@ -68,9 +70,15 @@ export function digestRef(repository: string, digest: string): string {
   return `${repository}@${digest}`;
 }
 
-/** Build args: only when a base image is configured, so the Dockerfile's defaults apply otherwise. */
-export function buildArgsFor(baseImage: string | undefined): Record<string, string> | undefined {
-  return baseImage ? { BASE_IMAGE: baseImage, BUILD_IMAGE: baseImage } : undefined;
+/** Build args: only for images configured, so the Dockerfile's defaults apply otherwise. */
+export function buildArgsFor(
+  baseImage: string | undefined,
+  buildImage?: string,
+): Record<string, string> | undefined {
+  const args: Record<string, string> = {};
+  if (baseImage) args.BASE_IMAGE = baseImage;
+  if (buildImage || baseImage) args.BUILD_IMAGE = (buildImage || baseImage) as string;
+  return Object.keys(args).length > 0 ? args : undefined;
 }
 
 /**
@@ -180,7 +188,7 @@ export class Image extends pulumi.ComponentResource {
         dockerfile: { location: args.dockerfile ?? `${context}/Dockerfile` },
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],
-        buildArgs: buildArgsFor(args.baseImage),
+        buildArgs: buildArgsFor(args.baseImage, args.buildImage),
         labels: { ...labTags(args.attendee), "org.opencontainers.image.title": "hello" },
         registries,
         cacheFrom: cache?.cacheFrom,

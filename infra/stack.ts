@@ -55,6 +55,7 @@ export function buildLab(cfg: LabConfig): LabOutputs {
       attendee: cfg.attendee,
       platforms: cfg.platforms,
       baseImage: cfg.baseImage,
+      buildImage: cfg.buildImage,
       registry: { kind: "local", address: cfg.localRegistry },
     });
     return { ...common, imageRef: image.ref, imageTag: image.tag, registry: image.registry };
@@ -64,7 +65,13 @@ export function buildLab(cfg: LabConfig): LabOutputs {
   const withAws = { providers: [awsProvider] };
   const image = new Image(
     "image",
-    { attendee: cfg.attendee, platforms: cfg.platforms, baseImage: cfg.baseImage, registry: { kind: "ecr" } },
+    {
+      attendee: cfg.attendee,
+      platforms: cfg.platforms,
+      baseImage: cfg.baseImage,
+      buildImage: cfg.buildImage,
+      registry: { kind: "ecr" },
+    },
     withAws,
   );
   const cluster = new Cluster("lab", { ...cfg, awsProvider }, withAws);

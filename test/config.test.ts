@@ -34,9 +34,22 @@ describe("infra/config: parseLabConfig", () => {
       capacityType: "ON_DEMAND",
       platforms: ["linux/amd64", "linux/arm64"],
       baseImage: "",
+      buildImage: "",
       localRegistry: "127.0.0.1:5000",
       region: "eu-west-1",
     });
+  });
+
+  it("local target: defaults to the base and build images that setup:local pushes to its registry", () => {
+    const cfg = parseLabConfig({ attendee: "bob", target: "local", localRegistry: "127.0.0.1:5999" });
+    assert.strictEqual(cfg.baseImage, "127.0.0.1:5999/lab/node:18-bookworm");
+    assert.strictEqual(cfg.buildImage, "127.0.0.1:5999/lab/node:18-bookworm-npm");
+    assert.strictEqual(cfg.region, undefined);
+    // A configured base image (a mirror) replaces both, unless the build image is given too.
+    const mirror = parseLabConfig({ attendee: "bob", target: "local", baseImage: "m.example/node:22" });
+    assert.deepStrictEqual([mirror.baseImage, mirror.buildImage], ["m.example/node:22", ""]);
+    const both = parseLabConfig({ ...valid, baseImage: "m.example/node:22", buildImage: "m.example/b:1" });
+    assert.deepStrictEqual([both.baseImage, both.buildImage], ["m.example/node:22", "m.example/b:1"]);
   });
 
   it("rejects an x86 instance type in the Graviton group, naming key, arch and fix", () => {

@@ -45,6 +45,13 @@ describe("infra/image: plain functions", () => {
       BASE_IMAGE: "mirror.example/node:22",
       BUILD_IMAGE: "mirror.example/node:22",
     });
+    assert.deepStrictEqual(buildArgsFor("r.example/node:18", "r.example/node:18-npm"), {
+      BASE_IMAGE: "r.example/node:18",
+      BUILD_IMAGE: "r.example/node:18-npm",
+    });
+    assert.deepStrictEqual(buildArgsFor("", "r.example/node:18-npm"), {
+      BUILD_IMAGE: "r.example/node:18-npm",
+    });
   });
 
   it("expires untagged images after a day and keeps the last 10 tagged ones", () => {
