@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import { PushedImage } from "./localRegistry";
 import { labNames, labTags } from "./names";
 
 /** Default tag. The tag only names the latest push; workloads use the digest (`ref`). */
@@ -199,6 +200,15 @@ export class Image extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    if (args.registry.kind === "local") {
+      // ECR's repository goes with forceDelete; a local registry's image goes with this.
+      new PushedImage(
+        `${name}-pushed`,
+        { registry: args.registry.address, repository: names.repository, tag, digest: image.digest },
+        { parent: this },
+      );
+    }
 
     this.ref = pulumi.all([repositoryUrl, image.digest]).apply(([u, d]) => digestRef(u, d));
     this.tag = fullyQualified;

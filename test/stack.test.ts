@@ -184,7 +184,13 @@ describe("infra/index: the whole program", () => {
       recorded()
         .map((r) => r.type)
         .sort(),
-      ["docker-build:index:Image", "lab:index:Image"],
+      ["docker-build:index:Image", "lab:index:Image", "pulumi-nodejs:dynamic/lab-local-registry:Resource"],
+    );
+    // Destroy deletes the pushed index from the local registry (ECR has forceDelete instead).
+    const pushed = plain(one("pulumi-nodejs:dynamic/lab-local-registry:Resource").inputs);
+    assert.deepStrictEqual(
+      [pushed.registry, pushed.repository, pushed.tag, pushed.digest],
+      ["127.0.0.1:5000", "lab-alice/hello", "latest", fakeDigest("image-build")],
     );
     assert.deepStrictEqual(plain(one("docker-build:index:Image").inputs.buildArgs), {
       BASE_IMAGE: "mirror.example/node:22",

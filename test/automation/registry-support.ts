@@ -37,7 +37,7 @@ export interface Registry {
 export const HTPASSWD = "lab:$2b$04$D.34C/wwzf4YQhOjGDhE7u2XNVz07rkHJ3sR35pPOUZVWyvzKQJV6\n";
 export const CREDS = { username: "lab", password: "workshop-token" };
 
-export async function startRegistry(opts: { auth?: boolean } = {}): Promise<Registry> {
+export async function startRegistry(opts: { auth?: boolean; deletable?: boolean } = {}): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-registry-"));
   const port = await freePort();
   const auth = opts.auth
@@ -47,6 +47,7 @@ export async function startRegistry(opts: { auth?: boolean } = {}): Promise<Regi
   fs.writeFileSync(
     path.join(dir, "config.yml"),
     `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${path.join(dir, "data")}\n` +
+      (opts.deletable ? "  delete:\n    enabled: true\n" : "") +
       `http:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
   const child: ChildProcess = spawn(REGISTRY_BIN, ["serve", path.join(dir, "config.yml")], {

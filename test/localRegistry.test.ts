@@ -1,0 +1,97 @@
+// The local target's PushedImage deletes what a push left in the registry. Tested against a REAL
+// registry on loopback (Debian's docker-registry), with indexes pushed through the registry API.
+import assert from "node:assert/strict";
+import { MANIFEST_TYPES } from "../automation/verify/registry";
+import { deletePushedImage } from "../infra/localRegistry";
+import { Pusher, Registry, registryAvailable, startRegistry } from "./automation/registry-support";
+
+const REPO = "lab-alice/hello";
+
+describe("infra/localRegistry: deletePushedImage (real registry on loopback)", function () {
+  this.timeout(60_000);
+  let reg: Registry;
+  let strict: Registry;
+
+  before(async function () {
+    if (!registryAvailable()) {
+      if (process.env.CI)
+        throw new Error("docker-registry is not installed: apt-get install -y docker-registry");
+      this.skip();
+    }
+    reg = await startRegistry({ deletable: true });
+    strict = await startRegistry();
+  });
+  after(async () => {
+    await reg?.stop();
+    await strict?.stop();
+  });
+
+  const status = async (host: string, ref: string): Promise<number> =>
+    (
+      await fetch(`http://${host}/v2/${REPO}/manifests/${ref}`, {
+        method: "HEAD",
+        headers: { accept: `${MANIFEST_TYPES.ociIndex}, ${MANIFEST_TYPES.ociManifest}` },
+      })
+    ).status;
+
+  async function pushIndex(p: Pusher, tag: string, children: { digest: string; size: number }[]) {
+    const archs = ["amd64", "arm64"];
+    const index = await p.manifest(tag, MANIFEST_TYPES.ociIndex, {
+      schemaVersion: 2,
+      mediaType: MANIFEST_TYPES.ociIndex,
+      manifests: children.map((c, i) => ({
+        mediaType: MANIFEST_TYPES.ociManifest,
+        ...c,
+        platform: { os: "linux", architecture: archs[i] },
+      })),
+    });
+    return index.digest;
+  }
+
+  it("deletes the index and both platform manifests; the tag no longer resolves", async () => {
+    const p = new Pusher(reg.host, REPO);
+    const amd = await p.image("amd64");
+    const arm = await p.image("arm64");
+    const digest = await pushIndex(p, "latest", [amd, arm]);
+    assert.equal(await status(reg.host, "latest"), 200);
+
+    const deleted = await deletePushedImage({ registry: reg.host, repository: REPO, tag: "latest", digest });
+    assert.deepEqual(deleted, [digest, amd.digest, arm.digest]);
+    for (const ref of ["latest", digest, amd.digest, arm.digest])
+      assert.equal(await status(reg.host, ref), 404, ref);
+    // Deleting again is a no-op, so a retried destroy succeeds.
+    assert.deepEqual(
+      await deletePushedImage({ registry: reg.host, repository: REPO, tag: "latest", digest }),
+      [],
+    );
+  });
+
+  it("after a rebuild, keeps the manifests the new index still lists", async () => {
+    const p = new Pusher(reg.host, REPO);
+    const amd = await p.image("amd64");
+    const oldArm = await p.image("arm64");
+    const oldDigest = await pushIndex(p, "latest", [amd, oldArm]);
+    const newArm = await p.image("arm64");
+    const newDigest = await pushIndex(p, "latest", [amd, newArm]);
+
+    const deleted = await deletePushedImage({
+      registry: reg.host,
+      repository: REPO,
+      tag: "latest",
+      digest: oldDigest,
+    });
+    assert.deepEqual(deleted, [oldDigest, oldArm.digest]);
+    assert.equal(await status(reg.host, "latest"), 200);
+    assert.equal(await status(reg.host, newDigest), 200);
+    assert.equal(await status(reg.host, amd.digest), 200, "the shared amd64 manifest stays");
+  });
+
+  it("fails naming the cause when the registry does not allow deletes", async () => {
+    const p = new Pusher(strict.host, REPO);
+    const digest = await pushIndex(p, "latest", [await p.image("amd64"), await p.image("arm64")]);
+    await assert.rejects(
+      deletePushedImage({ registry: strict.host, repository: REPO, tag: "latest", digest }),
+      /DELETE lab-alice\/hello@sha256:[0-9a-f]{64} → HTTP 405 \(is deletion enabled\?/,
+    );
+  });
+});
