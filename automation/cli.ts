@@ -9,6 +9,7 @@ import { CliDeps, EXIT, defaultLogDir, labCommand, listCommand, reapCommand } fr
 import { LocalLabEngine } from "./engine";
 import { fileLog } from "./logs";
 import { processSignals } from "./runner";
+import { Toolchain, loadToolchain } from "./toolchain";
 import { Command } from "./types";
 import { RawOptions } from "./validate";
 import { verifyLab } from "./verify";
@@ -21,7 +22,8 @@ const EXAMPLES: Record<string, string> = {
 Examples:
   $ npm run lab -- run --attendees alice,bob,carol --config aws:region=eu-west-1
   $ npm run lab -- run --attendees-file attendees.txt --concurrency 2 --report lab.json --junit lab.xml
-  $ npm run lab -- run --attendees alice --config placement=arm64 --keep`,
+  $ npm run lab -- run --attendees alice --config placement=arm64 --keep
+  $ npm run lab -- run --target local --attendees alice --report lab.json`,
   up: `
 Examples:
   $ npm run lab -- up --attendees alice,bob --config aws:region=eu-west-1
@@ -29,6 +31,7 @@ Examples:
   verify: `
 Examples:
   $ npm run lab -- verify --attendees alice,bob --report verify.json
+  $ npm run lab -- verify --target local --attendees alice
   $ npm run lab -- verify --url http://a1b2.elb.amazonaws.com/hello --expect-arch x86_64,aarch64
   $ npm run lab -- verify --url http://127.0.0.1:8080/hello --expect-arch aarch64 --requests 10`,
   destroy: `
@@ -76,10 +79,12 @@ function common(cmd: Commander, kind: Kind): Commander {
 function verifyOptions(cmd: Commander): Commander {
   return cmd
     .option("--requests <n>", "requests sent to the service once it answers (default 40)")
+    .option("--traffic-deadline <duration>", "how long to wait for the load balancer to answer (default 10m)")
     .option(
-      "--traffic-deadline <duration>",
-      "how long to wait for the load balancer to answer (default 10m)",
-    );
+      "--variants",
+      "run each image platform's container on the local Docker Engine (default: only for the local target)",
+    )
+    .option("--no-variants", "skip the variants check");
 }
 
 export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Commander {
@@ -106,7 +111,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
   };
   lab("run", "up, then verify, then destroy (whatever up or verify did, unless --keep)");
   lab("up", "create or update each attendee's stack");
-  lab("verify", "check image, nodes, pods and traffic of each lab (or of one --url)");
+  lab("verify", "check each lab: image, nodes, pods, traffic (aws); image, variants (local); or one --url");
   lab("destroy", "destroy each attendee's stack (retried, refresh between tries), then remove it");
   common(
     program.command("list").description("the lab stacks: attendee, age, last result, service URL"),
@@ -150,8 +155,10 @@ export function realDeps(): CliDeps {
 export async function main(argv: string[], partial: Partial<CliDeps> = {}): Promise<number> {
   const deps: CliDeps = { ...realDeps(), ...partial };
   if (!partial.verify) {
-    deps.verify = (out, signal, note, t) => verifyLab(out, { ...t, ...deps.verifyOptions, signal, note });
+    deps.verify = (out, signal, note, lab, t) =>
+      verifyLab(out, { ...t, ...deps.verifyOptions, stack: lab.stack, signal, note });
   }
+  for (const p of deps.toolchain?.problems ?? []) deps.err(`lab: warning: ${deps.toolchain?.file}: ${p}`);
   let code: number = EXIT.ok;
   const program = buildProgram(deps, (c) => (code = c));
   if (argv.length === 0) {
@@ -173,7 +180,9 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
 export function run(): void {
   // If the event loop ever drains with main() unsettled, exit as a failure, not as a success.
   process.exitCode = EXIT.failed;
-  main(process.argv.slice(2)).then(
+  // The local toolchain (npm run setup:local): its PATH and variables, for this process and its children.
+  const toolchain: Toolchain = loadToolchain(process.env);
+  main(process.argv.slice(2), { toolchain }).then(
     (code) => process.exit(code),
     (e) => {
       process.stderr.write(

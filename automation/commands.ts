@@ -8,6 +8,7 @@ import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "./preflight";
 import { RunReport, writeJson, writeJunit } from "./report";
 import { RunOutcome, SignalSource, runAll } from "./runner";
 import { StateSettings, resolveState } from "./state";
+import { Toolchain, toolchainFile } from "./toolchain";
 import { ageMs, describeLabStacks, listTable } from "./stacks";
 import { failureLines, summaryTable } from "./summary";
 import { Command, LabLog, LabResult } from "./types";
@@ -16,9 +17,12 @@ import { VerifyOptions, verifyUrl } from "./verify";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-export interface TrafficSettings {
+/** The verify settings of a command line (--requests, --traffic-deadline, --[no-]variants). */
+export interface VerifySettings {
   requests: number;
   trafficDeadlineMs: number;
+  /** undefined: the default (variants only for the local target). */
+  variants?: boolean;
 }
 
 export interface CliDeps {
@@ -29,8 +33,8 @@ export interface CliDeps {
   /** The terminal for the live display; undefined → plain lines (CI). */
   tty?: NodeJS.WriteStream;
   engineFactory: (s: StateSettings) => LabEngine;
-  /** The verify checks of one lab, with the command's --requests and --traffic-deadline. */
-  verify: (...a: [...Parameters<VerifyFn>, TrafficSettings]) => ReturnType<VerifyFn>;
+  /** The verify checks of one lab, with the command's verify settings. */
+  verify: (...a: [...Parameters<VerifyFn>, VerifySettings]) => ReturnType<VerifyFn>;
   /** Test seam for `verify --url` (clock). */
   verifyOptions?: Partial<VerifyOptions>;
   openLog: (stack: string) => LabLog;
@@ -38,6 +42,8 @@ export interface CliDeps {
   exit: (code: number) => void;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** The local toolchain file (env.json) as loaded at start; undefined when not loaded (tests). */
+  toolchain?: Toolchain;
 }
 
 function usageError(d: CliDeps, command: string, problems: string[]): number {
@@ -49,24 +55,55 @@ function usageError(d: CliDeps, command: string, problems: string[]): number {
   return EXIT.usage;
 }
 
-/** The engine after the cheap local checks: AWS credentials (aws target) and the Pulumi CLI. */
+/**
+ * The message for a missing Pulumi CLI. The local target gets its CLI from `npm run setup:local`
+ * (built into the cache, put on PATH through env.json); the aws target from Pulumi's installer.
+ */
+export function missingCliMessage(
+  base: string,
+  target: string | undefined,
+  toolchain: Toolchain | undefined,
+  env: NodeJS.ProcessEnv,
+): string {
+  const file = toolchain?.file ?? toolchainFile(env);
+  if (target === "local") {
+    return toolchain?.loaded
+      ? `the Pulumi CLI was not found on PATH, even with the local toolchain's PATH from ${file}: ` +
+          "run `npm run setup:local` again, then run the command again."
+      : `the Pulumi CLI was not found on PATH and the local toolchain is not set up (no ${file}): ` +
+          "run `npm run setup:local`, then run the command again.";
+  }
+  if (target === undefined && !toolchain?.loaded)
+    return `${base} For the local target, run \`npm run setup:local\` instead.`;
+  return base;
+}
+
+/**
+ * The engine after the cheap local checks: AWS credentials (aws target only) and the Pulumi CLI.
+ * `target` undefined: the command works on any lab (list).
+ */
 async function engineFor(
   d: CliDeps,
   command: string,
   o: v.RawOptions,
-  target: string,
+  target: string | undefined,
   config: Record<string, string>,
 ): Promise<LabEngine | number> {
   if (target === "aws" && o.awsCheck !== false && !awsCredentialSource(d.env, config)) {
     d.err(`lab ${command}: ${AWS_CREDENTIALS_HELP}`);
     return EXIT.usage;
   }
-  const engine = d.engineFactory(resolveState(d.projectDir, o.backend, d.env));
+  const state = resolveState(d.projectDir, o.backend, d.env);
+  // The toolchain's PATH and variables reach the CLI explicitly (the driver's own settings win).
+  state.envVars = { ...d.toolchain?.envVars, ...state.envVars };
+  const engine = d.engineFactory(state);
   try {
     await engine.check();
   } catch (e) {
     if (!(e instanceof EngineUnavailableError)) throw e;
-    d.err(`lab ${command}: ${e.message}`);
+    const text =
+      e.reason === "missing-cli" ? missingCliMessage(e.message, target, d.toolchain, d.env) : e.message;
+    d.err(`lab ${command}: ${text}`);
     return EXIT.usage;
   }
   return engine;
@@ -138,6 +175,7 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
     keep: !!o.keep,
     requests,
     trafficDeadlineMs,
+    variants: o.variants ?? plan.target === "local",
   };
   try {
     const outcome = await runAll(
@@ -154,7 +192,8 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
       },
       {
         engine,
-        verify: (out, signal, note) => d.verify(out, signal, note, { requests, trafficDeadlineMs }),
+        verify: (out, signal, note, lab) =>
+          d.verify(out, signal, note, lab, { requests, trafficDeadlineMs, variants: o.variants }),
         progress: ui,
         openLog: d.openLog,
         signals: d.signals,
@@ -222,7 +261,7 @@ export async function listCommand(o: v.RawOptions, d: CliDeps): Promise<number> 
   const problems = new v.Problems();
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   if (problems.list.length > 0) return usageError(d, "list", problems.list);
-  const engine = await engineFor(d, "list", { ...o, awsCheck: false }, "local", {});
+  const engine = await engineFor(d, "list", o, undefined, {});
   if (typeof engine === "number") return engine;
   d.out(listTable(await describeLabStacks(engine, prefix), d.now()));
   return EXIT.ok;

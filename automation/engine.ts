@@ -52,7 +52,15 @@ export interface LabEngine {
 }
 
 /** The engine cannot run at all; the message says how to fix it (exit 2). */
-export class EngineUnavailableError extends Error {}
+export class EngineUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** `missing-cli`: no `pulumi` on PATH (the caller may know a better fix than installing it). */
+    readonly reason: "missing-cli" | "too-old" | "other" = "other",
+  ) {
+    super(message);
+  }
+}
 /** The stack does not exist in the backend. */
 export class StackMissingError extends Error {}
 
@@ -68,11 +76,13 @@ function describeCliError(e: unknown): Error {
     return new EngineUnavailableError(
       "the Pulumi CLI was not found on PATH. Install it (https://www.pulumi.com/docs/install/), " +
         "make sure `pulumi version` works in this shell, then run the command again.",
+      "missing-cli",
     );
   }
   if (/minimum version|version .* is less than|incompatible/i.test(text)) {
     return new EngineUnavailableError(
       `the Pulumi CLI is too old for @pulumi/pulumi 3.270: upgrade it (${text.trim()})`,
+      "too-old",
     );
   }
   return new EngineUnavailableError(`the Pulumi CLI could not start: ${text.trim()}`);

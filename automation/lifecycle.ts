@@ -9,10 +9,17 @@ import { LabOutputs, parseOutputs } from "./outputs";
 import { Command, LabLog, LabResult, Phase, ProgressSink, StepResult, VerifyStepResult } from "./types";
 import { CheckResult } from "./verify/types";
 
+/** Which lab is being verified (names its verify containers). */
+export interface LabRef {
+  attendee: string;
+  stack: string;
+}
+
 export type VerifyFn = (
   outputs: LabOutputs,
   signal: AbortSignal,
   note: (text: string) => void,
+  lab: LabRef,
 ) => Promise<CheckResult[]>;
 
 export interface LabPlan {
@@ -203,11 +210,16 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
       lab.phase("verify");
       const start = d.now();
       const v = await lab.step(() =>
-        d.verify(outputs as LabOutputs, d.cancel, (t) => d.progress.note(p.attendee, t)),
+        d.verify(outputs as LabOutputs, d.cancel, (t) => d.progress.note(p.attendee, t), {
+          attendee: p.attendee,
+          stack: p.stack,
+        }),
       );
       const checks = v.value ?? [];
       for (const c of checks) d.log.write(`\n--- check ${c.name}: ${c.status}: ${c.summary}\n`);
-      const allPassed = checks.length > 0 && checks.every((c) => c.status !== "failed");
+      // Passed: every check that could run passed (skipped ones say why), and at least one ran.
+      const allPassed =
+        checks.some((c) => c.status === "passed") && checks.every((c) => c.status !== "failed");
       const status = d.cancel.aborted
         ? "cancelled"
         : v.step.status !== "passed"

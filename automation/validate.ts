@@ -28,6 +28,8 @@ export interface RawOptions {
   url?: string;
   expectArch?: string;
   olderThan?: string;
+  /** --variants / --no-variants; undefined: the default for the target. */
+  variants?: boolean;
 }
 
 export class Problems {

@@ -1,7 +1,9 @@
 /**
- * `verify`: the four checks over a lab's stack outputs, each with its evidence. The live system is
- * the authority (the registry, the cluster's API, real HTTP), never the state file.
+ * `verify`: the checks over a lab's stack outputs, each with its evidence. The live system is
+ * the authority (the registry, the Docker Engine, the cluster's API, real HTTP), never the state
+ * file. aws: image, nodes, pods, traffic. local: image, variants; the cluster checks are skipped.
  */
+import { SUPPORTED_PLATFORMS } from "../../infra/config";
 import { LabOutputs } from "../outputs";
 import { runImageCheck } from "./image";
 import { Clock, pollUntilAnswering, realClock, sample } from "./http";
@@ -10,6 +12,10 @@ import { checkNodes } from "./nodes";
 import { PlacementMode, checkPods } from "./pods";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
 import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped } from "./types";
+import { VariantsDeps, runVariantsCheck } from "./variants";
+
+/** Why the local target's cluster checks are skipped (reported, never passed). */
+export const LOCAL_NO_CLUSTER = "target local has no cluster yet";
 
 export interface VerifyOptions {
   /** Requests sent once the service answers (default 40). */
@@ -22,6 +28,14 @@ export interface VerifyOptions {
   note?: (text: string) => void;
   /** Test seam: how a kubeconfig becomes a cluster client. */
   connect?: (kubeconfig: string) => Promise<Cluster>;
+  /** Run the variants check (docker run per platform); default: only for the local target. */
+  variants?: boolean;
+  /** The stack's name: names the variant containers (`lab-verify-<stack>-<arch>`). */
+  stack?: string;
+  /** How long each variant container may take to answer (default 60 s). */
+  variantsDeadlineMs?: number;
+  /** Test seam: the variants check's docker runner, HTTP client, ports and clock. */
+  variantsDeps?: Partial<VariantsDeps>;
 }
 
 function errText(e: unknown): string {
@@ -83,10 +97,32 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     ),
   );
 
+  const local = out.target === "local";
+  if (o.variants ?? local) {
+    results.push(
+      await runVariantsCheck(
+        {
+          stack: o.stack ?? `lab-${out.attendee ?? "unknown"}`,
+          imageRef: out.imageRef,
+          platforms: out.platforms?.length ? out.platforms : SUPPORTED_PLATFORMS,
+          credentials: out.registry,
+        },
+        { deadlineMs: o.variantsDeadlineMs, signal: o.signal, note: o.note },
+        o.variantsDeps,
+      ),
+    );
+  } else if (local) {
+    results.push(skipped("variants", "--no-variants"));
+  }
+
   // The local target has no cluster yet (docs/ARCHITECTURE.md): its cluster checks are skipped, not failed.
-  if (out.target === "local" && !out.kubeconfig) {
-    const why = "the local target exports no kubeconfig or serviceUrl (no cluster)";
-    results.push(skipped("nodes", why), skipped("pods", why), skipped("traffic", why));
+  if (local && !out.kubeconfig) {
+    const evidence = { target: "local", kubeconfig: null, serviceUrl: out.serviceUrl ?? null };
+    results.push(
+      skipped("nodes", LOCAL_NO_CLUSTER, evidence),
+      skipped("pods", LOCAL_NO_CLUSTER, evidence),
+      skipped("traffic", LOCAL_NO_CLUSTER, evidence),
+    );
     return results;
   }
   let cluster: Cluster | undefined;

@@ -1,5 +1,5 @@
 /** What every verify check returns: a verdict, one line saying why, and the evidence behind it. */
-export type CheckName = "image" | "nodes" | "pods" | "traffic";
+export type CheckName = "image" | "variants" | "nodes" | "pods" | "traffic";
 export type CheckStatus = "passed" | "failed" | "skipped";
 
 export interface CheckResult {

@@ -251,13 +251,21 @@ describe("bin/lab.js (child process)", () => {
 
   it("exits 2 with one clear message when the Pulumi CLI is missing", () => {
     const emptyPath = fs.mkdtempSync(path.join(os.tmpdir(), "lab-nopath-"));
-    const r = run(["run", "--target", "local", "--attendees", "alice"], {
-      PATH: emptyPath,
-      PULUMI_CONFIG_PASSPHRASE: "test",
-      HOME: tmp,
-    });
-    assert.equal(r.status, 2, r.stderr);
-    assert.match(r.stderr, /the Pulumi CLI was not found on PATH\. Install it/);
+    const env = { PATH: emptyPath, PULUMI_CONFIG_PASSPHRASE: "test", HOME: tmp };
+    const aws = run(
+      ["run", "--attendees", "alice", "--config", "aws:region=eu-west-1", "--no-aws-check"],
+      env,
+    );
+    assert.equal(aws.status, 2, aws.stderr);
+    assert.match(aws.stderr, /the Pulumi CLI was not found on PATH\. Install it/);
+    // The local target's CLI comes from the local toolchain (no env.json under HOME/.cache here).
+    const local = run(["run", "--target", "local", "--attendees", "alice"], env);
+    assert.equal(local.status, 2, local.stderr);
+    assert.equal(
+      local.stderr,
+      `lab run: the Pulumi CLI was not found on PATH and the local toolchain is not set up ` +
+        `(no ${tmp}/.cache/multiarch-lab/env.json): run \`npm run setup:local\`, then run the command again.\n`,
+    );
   });
 
   it("exits 0 with usage for --help", () => {

@@ -3,6 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CliDeps } from "../../automation/commands";
+import { StateSettings } from "../../automation/state";
+import { Toolchain } from "../../automation/toolchain";
+import { VerifyOptions } from "../../automation/verify";
 import { main } from "../../automation/cli";
 import { memoryLog } from "../../automation/logs";
 import { SignalSource } from "../../automation/runner";
@@ -36,6 +39,8 @@ export interface Run {
   exits: number[];
   verified: string[];
   projectDir: string;
+  /** What the engine factory was given (backend, workspace env). */
+  settings: StateSettings[];
 }
 
 export interface HarnessOptions {
@@ -43,6 +48,10 @@ export interface HarnessOptions {
   signals?: FakeSignals;
   env?: NodeJS.ProcessEnv;
   verify?: (serviceUrl: string | undefined) => Promise<CheckResult[]>;
+  /** Use the real verifyLab (with these test seams) instead of the stand-in checks. */
+  realVerify?: Partial<VerifyOptions>;
+  /** The local toolchain as loaded at start. */
+  toolchain?: Toolchain;
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -60,6 +69,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
   const err: string[] = [];
   const exits: number[] = [];
   const verified: string[] = [];
+  const settings: StateSettings[] = [];
   const projectDir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-cli-"));
   const deps: Partial<CliDeps> = {
     projectDir,
@@ -67,11 +77,15 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     out: (t) => out.push(t),
     err: (t) => err.push(t),
     tty: undefined,
-    engineFactory: () => engine,
+    engineFactory: (s) => {
+      settings.push(s);
+      return engine;
+    },
     verify: async (outputs) => {
       verified.push(outputs.serviceUrl ?? "");
       return o.verify ? o.verify(outputs.serviceUrl) : passingChecks();
     },
+    toolchain: o.toolchain,
     openLog: (stack) => memoryLog(`${stack}.log`),
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {
@@ -80,8 +94,12 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     now: () => Date.now(),
     sleep: async () => undefined,
   };
+  if (o.realVerify) {
+    delete deps.verify;
+    deps.verifyOptions = o.realVerify;
+  }
   const running = main(argv, deps);
   if (o.during) await o.during(engine);
   const code = await running;
-  return { code, out: out.join("\n"), err: err.join("\n"), engine, exits, verified, projectDir };
+  return { code, out: out.join("\n"), err: err.join("\n"), engine, exits, verified, projectDir, settings };
 }

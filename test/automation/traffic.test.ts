@@ -219,8 +219,10 @@ describe("verify traffic (real app on loopback)", function () {
     );
     assert.deepEqual(
       results.map((r) => `${r.name} ${r.status}`),
-      ["image failed", "nodes skipped", "pods skipped", "traffic skipped"],
+      ["image failed", "variants failed", "nodes skipped", "pods skipped", "traffic skipped"],
     );
+    assert.equal(results[1].summary, "the stack has no imageRef output");
+    assert.equal(results[4].summary, "target local has no cluster yet");
   });
 
   it("`lab verify --url … --expect-arch …` exits 0 when both answer, 1 when one is missing", async () => {

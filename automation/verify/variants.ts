@@ -1,0 +1,480 @@
+/**
+ * Check `variants`: every platform of the pushed image index really runs as that architecture.
+ * For each platform the container of that platform's manifest (pinned by digest, read from the
+ * index `imageRef` names) runs on the local Docker Engine (`--platform`, arm64 under QEMU), and its
+ * `/hello` must say the matching `uname -m` architecture with `archSource: "process"`.
+ *
+ * Why the per-platform digest and not `imageRef` itself: Docker Engine 20.10 keeps one image per
+ * reference, so running the index digest for a second platform fails ("Cannot overwrite digest"),
+ * and two platforms pulled at once race for it. The per-platform manifests come from the same index.
+ *
+ * The docker calls sit behind `DockerRunner` (tests use a fake); the verdict is `judgeVariant`
+ * (pure). Every container is removed (`docker rm -f`) whatever happens, timeouts and cancels included.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import * as net from "node:net";
+import { Arch, UNAME_ARCH } from "../../infra/arch";
+import { Clock, getOnce, realClock } from "./http";
+import { RegistryCredentials, fetchManifest, parseImageRef } from "./registry";
+import { Answer } from "./traffic";
+import { CheckResult, failed, passed } from "./types";
+
+export const SETUP_HINT = "run `npm run setup:local` (it starts the Docker Engine and the local registry)";
+
+// ---------------------------------------------------------------------------------------------
+// The verdict (pure)
+
+export interface VariantVerdict {
+  platform: string;
+  /** The `uname -m` spelling the platform must answer with. */
+  expected?: string;
+  passed: boolean;
+  /** Why not (one line); absent when passed. */
+  problem?: string;
+  arch?: string;
+  archSource?: string;
+}
+
+/** `linux/arm64` → `arm64`; undefined for platforms the lab does not know. */
+export function platformArch(platform: string): Arch | undefined {
+  const arch = platform.split("/")[1];
+  return arch === "amd64" || arch === "arm64" ? arch : undefined;
+}
+
+/**
+ * One platform's `/hello` answer against what that platform must say. `answer.error` says why
+ * there is no answer (timeout, container exited, docker run failed) and is the problem as given.
+ */
+export function judgeVariant(platform: string, answer: Answer): VariantVerdict {
+  const arch = platformArch(platform);
+  const expected = arch ? UNAME_ARCH[arch] : undefined;
+  const v: VariantVerdict = { platform, expected, passed: false };
+  if (!expected) return { ...v, problem: `no uname architecture known for platform "${platform}"` };
+  if (answer.error !== undefined) return { ...v, problem: answer.error };
+  if (answer.status !== 200) return { ...v, problem: `HTTP ${answer.status} instead of 200` };
+  let json: unknown;
+  try {
+    json = JSON.parse(answer.body ?? "");
+  } catch {
+    return { ...v, problem: "the answer is not JSON" };
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    return { ...v, problem: "the answer is not a JSON object" };
+  const o = json as Record<string, unknown>;
+  if (typeof o.arch === "string") v.arch = o.arch;
+  if (typeof o.archSource === "string") v.archSource = o.archSource;
+  const problems: string[] = [];
+  if (v.arch === undefined) problems.push(`"arch" is ${o.arch === undefined ? "missing" : "not a string"}`);
+  else if (v.arch !== expected)
+    problems.push(`answered arch "${v.arch}", but ${platform} must answer "${expected}"`);
+  if (v.archSource !== "process") {
+    problems.push(
+      v.archSource === "override"
+        ? `archSource is "override": the answer is not the CPU's (APP_ARCH_OVERRIDE is set in the image)`
+        : `archSource is ${JSON.stringify(o.archSource)}, not "process"`,
+    );
+  }
+  if (problems.length > 0) return { ...v, problem: problems.join("; ") };
+  return { ...v, passed: true };
+}
+
+/** What one platform's run observed (the check's evidence). */
+export interface VariantRun {
+  platform: string;
+  /** The container's name, `lab-verify-<stack>-<arch>`. */
+  name: string;
+  /** What ran: `<repo>@<the platform's manifest digest>`. */
+  image?: string;
+  containerId?: string;
+  port?: number;
+  /** `docker run -d` (pull included), in ms. */
+  startMs?: number;
+  /** From the container's start to its first HTTP answer, in ms. */
+  timeToFirstAnswerMs?: number;
+  attempts: number;
+  /** The answer: parsed JSON, else the raw text (excerpt). */
+  answer?: unknown;
+  status?: number;
+  verdict: VariantVerdict;
+  /** The container's last output lines, when it did not answer. */
+  logs?: string;
+  /** `docker rm -f` failed: the container may still run. */
+  removeError?: string;
+}
+
+const seconds = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixed(1)} s`;
+
+/** The verdict over every platform's run (pure). */
+export function checkVariants(runs: VariantRun[], context: Record<string, unknown> = {}): CheckResult {
+  const evidence = { ...context, variants: runs };
+  if (runs.length === 0) return failed("variants", "no platforms to run", evidence);
+  const problems: string[] = [];
+  for (const r of runs) {
+    if (!r.verdict.passed) problems.push(`${r.platform}: ${r.verdict.problem}`);
+    if (r.removeError) problems.push(`${r.platform}: container ${r.name} was not removed: ${r.removeError}`);
+  }
+  if (problems.length > 0) return failed("variants", problems.join("; "), evidence);
+  const seen = runs.map((r) => `${r.platform} → ${r.verdict.arch} in ${seconds(r.timeToFirstAnswerMs)}`);
+  return passed("variants", `${seen.join(", ")} (archSource process)`, evidence);
+}
+
+/** The index's per-platform manifest digests (`os/arch` and `os/arch/variant` → digest), attestations left out. */
+export function indexPlatforms(body: string): Record<string, string> | Error {
+  let json: { manifests?: unknown };
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return new Error("the manifest is not JSON");
+  }
+  if (!json || !Array.isArray(json.manifests))
+    return new Error("imageRef is not an image index (no manifests list)");
+  const out: Record<string, string> = {};
+  for (const d of json.manifests as {
+    digest?: string;
+    platform?: { os?: string; architecture?: string; variant?: string };
+    annotations?: Record<string, string>;
+  }[]) {
+    const p = d.platform;
+    if (!d.digest || !p?.os || !p.architecture || p.os === "unknown") continue;
+    if (d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest") continue;
+    const key = `${p.os}/${p.architecture}`;
+    out[key] ??= d.digest;
+    if (p.variant) out[`${key}/${p.variant}`] ??= d.digest;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Docker, behind a tiny interface
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  platform: string;
+  env: Record<string, string>;
+}
+
+/** The docker calls the check makes. Each rejects with an Error whose message says what failed. */
+export interface DockerRunner {
+  /** Resolves to the engine's version; rejects with DockerUnavailableError when there is none. */
+  ping(signal?: AbortSignal): Promise<string>;
+  /** `docker run -d --rm --network host --platform … -e … --name … <image>`; resolves to the container id. */
+  run(spec: ContainerSpec, signal?: AbortSignal): Promise<string>;
+  /** Whether the container still runs (false once it exited, or is gone). */
+  running(id: string): Promise<boolean>;
+  /** Its last output lines. */
+  logs(id: string): Promise<string>;
+  /** `docker rm -f`; a container that is already gone is not an error. */
+  remove(name: string): Promise<void>;
+}
+
+/** No docker CLI, or no engine behind it. */
+export class DockerUnavailableError extends Error {}
+
+interface ExecError extends Error {
+  code?: string | number;
+  stdout?: string;
+  stderr?: string;
+}
+
+/** The last meaningful line docker printed on failure. */
+function dockerError(e: ExecError): string {
+  const lines = `${e.stderr ?? ""}`
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Run 'docker .* --help'/.test(l));
+  const line = lines.filter((l) => /error|cannot|denied|unknown|no such|conflict|failed/i.test(l)).pop();
+  return (line ?? lines.pop() ?? e.message).replace(/^docker: /, "");
+}
+
+/**
+ * Containers `docker run` may have created and `remove` has not removed yet, by CLI. If the process
+ * exits first (a second Ctrl+C exits at once, skipping every `finally`), an exit hook removes them
+ * synchronously: a `--rm` container is only removed once it stops, and the app does not stop.
+ */
+const pending = new Map<string, { bin: string; env: NodeJS.ProcessEnv; names: Set<string> }>();
+let exitHook = false;
+
+export function removePendingContainers(): void {
+  for (const { bin, env, names } of pending.values()) {
+    if (names.size === 0) continue;
+    spawnSync(bin, ["rm", "-f", ...names], { env, stdio: "ignore", timeout: 15_000 });
+    names.clear();
+  }
+}
+
+/** The real runner: the `docker` CLI on PATH (the env's, as the toolchain set it). */
+export function dockerCli(env: NodeJS.ProcessEnv = process.env, bin = "docker"): DockerRunner {
+  const key = `${bin}\0${env.PATH ?? ""}\0${env.DOCKER_HOST ?? ""}`;
+  const names = pending.get(key)?.names ?? new Set<string>();
+  pending.set(key, { bin, env, names });
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", removePendingContainers);
+  }
+  const exec = (args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        bin,
+        args,
+        { env, timeout: timeoutMs, signal, maxBuffer: 8 * 1024 * 1024, encoding: "utf8" },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout);
+          const e = Object.assign(err, { stdout, stderr }) as ExecError;
+          if (e.code === "ENOENT")
+            return reject(new DockerUnavailableError("the docker CLI was not found on PATH"));
+          reject(new Error(`docker ${args[0]}: ${dockerError(e)}`));
+        },
+      );
+    });
+  const gone = (e: unknown): boolean => /no such (container|object)/i.test(String((e as Error).message));
+  return {
+    async ping(signal) {
+      try {
+        return (await exec(["version", "--format", "{{.Server.Version}}"], 20_000, signal)).trim();
+      } catch (e) {
+        if (e instanceof DockerUnavailableError) throw e;
+        throw new DockerUnavailableError(`the Docker Engine is not reachable (${(e as Error).message})`);
+      }
+    },
+    async run(s, signal) {
+      const envArgs = Object.entries(s.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+      const args = ["run", "-d", "--rm", "--network", "host", "--platform", s.platform, ...envArgs];
+      names.add(s.name);
+      const out = await exec([...args, "--name", s.name, s.image], 300_000, signal);
+      return out.trim().split(/\s+/).pop() ?? "";
+    },
+    async running(id) {
+      try {
+        return (await exec(["inspect", "--format", "{{.State.Running}}", id], 20_000)).trim() === "true";
+      } catch (e) {
+        if (gone(e)) return false;
+        throw e;
+      }
+    },
+    async logs(id) {
+      return new Promise((resolve, reject) => {
+        execFile(
+          bin,
+          ["logs", "--tail", "20", id],
+          { env, timeout: 20_000, encoding: "utf8" },
+          (err, o, e) =>
+            err ? reject(new Error(`docker logs: ${dockerError(err as ExecError)}`)) : resolve(`${o}${e}`),
+        );
+      });
+    },
+    async remove(name) {
+      try {
+        await exec(["rm", "-f", name], 60_000);
+      } catch (e) {
+        if (!gone(e)) throw e;
+      }
+      names.delete(name);
+    },
+  };
+}
+
+/** `n` distinct free ports on 127.0.0.1 (all held open at once, so they differ). */
+export async function freeLoopbackPorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** The index `imageRef` names → its per-platform manifest digests, from the registry. */
+export async function resolvePlatformDigests(
+  imageRef: string,
+  credentials?: RegistryCredentials,
+  signal?: AbortSignal,
+): Promise<Record<string, string> | Error> {
+  const ref = parseImageRef(imageRef);
+  if (ref instanceof Error) return ref;
+  if (!ref.digest) return new Error(`imageRef ${imageRef} is not pinned by digest (@sha256:…)`);
+  const res = await fetchManifest(ref, ref.digest, credentials, signal);
+  if (res.error !== undefined) return new Error(`registry unreachable: ${res.error}`);
+  if (res.status !== 200) return new Error(`registry answered HTTP ${res.status} for ${res.url}`);
+  return indexPlatforms(res.body ?? "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check
+
+export interface VariantsTarget {
+  /** Names the containers: `lab-verify-<stack>-<arch>`. */
+  stack: string;
+  /** `<repo>@sha256:<index digest>`. */
+  imageRef?: string;
+  platforms: readonly string[];
+  credentials?: RegistryCredentials;
+}
+
+export interface VariantsOptions {
+  /** How long each container may take to answer (QEMU starts Node slowly): default 60 s. */
+  deadlineMs?: number;
+  /** Pause between tries: default 500 ms. */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  note?: (text: string) => void;
+}
+
+export interface VariantsDeps {
+  docker: DockerRunner;
+  get: (url: string, timeoutMs: number, signal?: AbortSignal) => Promise<Answer>;
+  ports: (n: number) => Promise<number[]>;
+  clock: Clock;
+  resolve: typeof resolvePlatformDigests;
+}
+
+export const DEFAULT_VARIANT_DEADLINE_MS = 60_000;
+
+export function containerName(stack: string, platform: string): string {
+  const arch = platform.split("/").slice(1).join("-") || platform;
+  return `lab-verify-${stack}-${arch}`.replace(/[^a-zA-Z0-9_.-]/g, "-");
+}
+
+function excerpt(body: string | undefined): unknown {
+  if (body === undefined) return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body.length > 300 ? `${body.slice(0, 300)}…` : body;
+  }
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+async function runOne(
+  platform: string,
+  image: string | Error,
+  port: number,
+  t: VariantsTarget,
+  o: Required<Pick<VariantsOptions, "deadlineMs" | "intervalMs">> & VariantsOptions,
+  d: VariantsDeps,
+): Promise<VariantRun> {
+  const name = containerName(t.stack, platform);
+  const r: VariantRun = { platform, name, attempts: 0, verdict: { platform, passed: false } };
+  if (image instanceof Error) {
+    r.verdict = judgeVariant(platform, { error: image.message });
+    return r;
+  }
+  r.image = image;
+  r.port = port;
+  let last: Answer = { error: "not started" };
+  try {
+    // A container of this name left by a killed run would make `docker run --name` fail.
+    await d.docker.remove(name).catch(() => undefined);
+    const t0 = d.clock.now();
+    try {
+      r.containerId = await d.docker.run(
+        { name, image, platform, env: { HOST: "127.0.0.1", PORT: String(port) } },
+        o.signal,
+      );
+    } catch (e) {
+      last = { error: `docker run failed: ${message(e)}` };
+      return r;
+    }
+    const started = d.clock.now();
+    r.startMs = started - t0;
+    const url = `http://127.0.0.1:${port}/hello`;
+    let checkedAt = started;
+    for (;;) {
+      r.attempts++;
+      last = await d.get(url, 2_000, o.signal);
+      const now = d.clock.now();
+      if (last.status !== undefined) {
+        r.timeToFirstAnswerMs = now - started;
+        r.status = last.status;
+        r.answer = excerpt(last.body);
+        break;
+      }
+      if (o.signal?.aborted) {
+        last = { error: "cancelled" };
+        break;
+      }
+      if (now - started >= o.deadlineMs) {
+        last = { error: `no answer from ${url} within ${seconds(o.deadlineMs)} (last try: ${last.error})` };
+        break;
+      }
+      if (now - checkedAt >= 2_000) {
+        checkedAt = now;
+        if (!(await d.docker.running(r.containerId).catch(() => true))) {
+          last = { error: `the container exited before answering (last try: ${last.error})` };
+          break;
+        }
+      }
+      await d.clock.sleep(o.intervalMs, o.signal);
+    }
+    if (last.status === undefined) r.logs = await d.docker.logs(r.containerId).catch(() => undefined);
+    return r;
+  } finally {
+    r.verdict = judgeVariant(platform, last);
+    try {
+      await d.docker.remove(name);
+    } catch (e) {
+      r.removeError = message(e);
+    }
+  }
+}
+
+/** Runs every platform's container (in parallel) and judges what each answers. */
+export async function runVariantsCheck(
+  t: VariantsTarget,
+  options: VariantsOptions = {},
+  deps: Partial<VariantsDeps> = {},
+): Promise<CheckResult> {
+  const d: VariantsDeps = {
+    docker: deps.docker ?? dockerCli(),
+    get: deps.get ?? getOnce,
+    ports: deps.ports ?? freeLoopbackPorts,
+    clock: deps.clock ?? realClock,
+    resolve: deps.resolve ?? resolvePlatformDigests,
+  };
+  const o = {
+    ...options,
+    deadlineMs: options.deadlineMs ?? DEFAULT_VARIANT_DEADLINE_MS,
+    intervalMs: options.intervalMs ?? 500,
+  };
+  const context: Record<string, unknown> = { imageRef: t.imageRef ?? null, platforms: t.platforms };
+  if (!t.imageRef) return failed("variants", "the stack has no imageRef output", context);
+  const ref = parseImageRef(t.imageRef);
+  if (ref instanceof Error) return failed("variants", ref.message, context);
+  if (!ref.digest)
+    return failed("variants", `imageRef ${t.imageRef} is not pinned by digest (@sha256:…)`, context);
+  if (t.platforms.length === 0) return failed("variants", "the stack lists no platforms", context);
+  try {
+    context.engine = await d.docker.ping(o.signal);
+  } catch (e) {
+    return failed("variants", `cannot run containers: ${message(e)}; ${SETUP_HINT}`, {
+      ...context,
+      error: message(e),
+    });
+  }
+  const digests = await d.resolve(t.imageRef, t.credentials, o.signal);
+  if (digests instanceof Error) {
+    return failed("variants", `cannot read the image index: ${digests.message}`, {
+      ...context,
+      error: digests.message,
+    });
+  }
+  context.manifests = digests;
+  const images = t.platforms.map((p) =>
+    digests[p]
+      ? `${ref.registry}/${ref.repository}@${digests[p]}`
+      : new Error(`the index has no ${p} manifest (has ${Object.keys(digests).join(", ") || "none"})`),
+  );
+  const ports = await d.ports(t.platforms.length);
+  o.note?.(`variants: running ${t.platforms.join(", ")} containers of ${t.imageRef}`);
+  const runs = await Promise.all(t.platforms.map((p, i) => runOne(p, images[i], ports[i], t, o, d)));
+  return checkVariants(runs, context);
+}
