@@ -6,6 +6,7 @@
 import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
 import { PushedImage } from "./localRegistry";
 import { labNames, labTags } from "./names";
 
@@ -61,6 +62,18 @@ export function fullTag(repository: string, tag: string): string {
     );
   }
   return `${repository}:${tag}`;
+}
+
+/** The project root (where Pulumi.yaml is), one level above this file. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/**
+ * A project-relative path as the engine's working directory sees it. The program runs with its
+ * `main` directory (infra/) as working directory; a relative result keeps the provider's inputs
+ * the same in every clone.
+ */
+export function fromProjectRoot(relative: string): string {
+  return path.relative(process.cwd(), path.join(PROJECT_ROOT, relative)) || ".";
 }
 
 /** The digest-pinned reference of the pushed image index: `<repository>@sha256:…`. */
@@ -146,7 +159,7 @@ export class Image extends pulumi.ComponentResource {
     if (args.platforms.length === 0) throw new Error("image: at least one platform is required");
     const names = labNames(args.attendee);
     const tag = args.tag ?? DEFAULT_IMAGE_TAG;
-    const context = args.context ?? "app";
+    const context = fromProjectRoot(args.context ?? "app");
 
     let repositoryUrl: pulumi.Output<string>;
     let registry: pulumi.Output<RegistryInfo>;
@@ -186,7 +199,9 @@ export class Image extends pulumi.ComponentResource {
       `${name}-build`,
       {
         context: { location: context },
-        dockerfile: { location: args.dockerfile ?? `${context}/Dockerfile` },
+        dockerfile: {
+          location: args.dockerfile ? fromProjectRoot(args.dockerfile) : `${context}/Dockerfile`,
+        },
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],
         buildArgs: buildArgsFor(args.baseImage, args.buildImage),

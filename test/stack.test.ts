@@ -187,7 +187,9 @@ describe("infra/index: the whole program", () => {
       ["docker-build:index:Image", "lab:index:Image", "pulumi-nodejs:dynamic/lab-local-registry:Resource"],
     );
     // Destroy deletes the pushed index from the local registry (ECR has forceDelete instead).
-    const pushed = plain(one("pulumi-nodejs:dynamic/lab-local-registry:Resource").inputs);
+    const pushed = plain<Record<string, unknown>>(
+      one("pulumi-nodejs:dynamic/lab-local-registry:Resource").inputs,
+    );
     assert.deepStrictEqual(
       [pushed.registry, pushed.repository, pushed.tag, pushed.digest],
       ["127.0.0.1:5000", "lab-alice/hello", "latest", fakeDigest("image-build")],
