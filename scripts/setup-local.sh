@@ -23,12 +23,21 @@ bash "$HERE/setup/docker.sh"
 bash "$HERE/setup/pulumi.sh"
 
 # Dynamic providers (infra/localRegistry.ts) run through pulumi-resource-pulumi-nodejs, which a
-# Pulumi release ships beside the CLI; a CLI built from source has none, so add the launcher.
+# Pulumi release ships beside the CLI; a CLI built from source has none, so add the launcher. It
+# runs in the program's directory (infra/): find @pulumi/pulumi upward from there, as Node would.
 shim="$LAB_CACHE_DIR/bin/pulumi-resource-pulumi-nodejs"
-if [[ ! -x "$shim" ]]; then
-  printf '#!/bin/sh\nexec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"\n' >"$shim"
-  chmod +x "$shim"
+cat >"$shim.tmp" <<'SHIM'
+#!/bin/sh
+d=$PWD
+while [ "$d" != / ] && [ ! -d "$d/node_modules/@pulumi/pulumi" ]; do d=$(dirname "$d"); done
+exec node "$d/node_modules/@pulumi/pulumi/cmd/dynamic-provider" "$@"
+SHIM
+chmod +x "$shim.tmp"
+if ! cmp -s "$shim.tmp" "$shim"; then
+  mv -f "$shim.tmp" "$shim"
   echo "[setup] wrote $shim"
+else
+  rm -f "$shim.tmp"
 fi
 
 # One machine-readable record of the toolchain for the lab driver: PATH entries and variables.
