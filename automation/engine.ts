@@ -88,8 +88,13 @@ function describeCliError(e: unknown): Error {
   return new EngineUnavailableError(`the Pulumi CLI could not start: ${text.trim()}`);
 }
 
+// Provider resources get step events but are not counted in the summary's resource changes.
+const isProvider = (type: string): boolean => type.startsWith("pulumi:providers:");
+
 /** Engine events → the driver's progress events. */
 export function toProgress(e: EngineEvent): ProgressEvent | undefined {
+  const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
+  if (meta && isProvider(meta.type)) return undefined;
   if (e.resourcePreEvent && !e.resourcePreEvent.planning) {
     const m = e.resourcePreEvent.metadata;
     return { kind: "step-start", urn: m.urn, op: m.op };

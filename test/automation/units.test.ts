@@ -76,7 +76,7 @@ describe("driver units", () => {
     assert.equal(fs.existsSync(path.join(dir, ".lab-state", "passphrase")), false);
   });
 
-  it("turns engine events into progress: planning steps ignored", () => {
+  it("turns engine events into progress: planning steps and providers ignored", () => {
     const meta = { op: "create", urn: "urn:a", type: "aws:ec2/vpc:Vpc" } as never;
     assert.deepEqual(toProgress({ sequence: 1, timestamp: 0, resOutputsEvent: { metadata: meta } }), {
       kind: "step-done",
@@ -85,6 +85,16 @@ describe("driver units", () => {
     });
     assert.equal(
       toProgress({ sequence: 2, timestamp: 0, resourcePreEvent: { metadata: meta, planning: true } }),
+      undefined,
+    );
+    // Providers have step events but are not in the summary's counts (the total).
+    const provider = { op: "create", urn: "urn:p", type: "pulumi:providers:docker-build" } as never;
+    assert.equal(
+      toProgress({ sequence: 4, timestamp: 0, resOutputsEvent: { metadata: provider } }),
+      undefined,
+    );
+    assert.equal(
+      toProgress({ sequence: 5, timestamp: 0, resourcePreEvent: { metadata: provider } }),
       undefined,
     );
     assert.deepEqual(
