@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { MANIFEST_TYPES } from "../automation/verify/registry";
 import { deletePushedImage } from "../infra/localRegistry";
-import { Pusher, Registry, registryAvailable, startRegistry } from "./automation/registry-support";
+import { Pusher, Registry, startRegistry, requireRegistry } from "./automation/registry-support";
 
 const REPO = "lab-alice/hello";
 
@@ -13,11 +13,7 @@ describe("infra/localRegistry: deletePushedImage (real registry on loopback)", f
   let strict: Registry;
 
   before(async function () {
-    if (!registryAvailable()) {
-      if (process.env.CI)
-        throw new Error("docker-registry is not installed: apt-get install -y docker-registry");
-      this.skip();
-    }
+    requireRegistry(this);
     reg = await startRegistry({ deletable: true });
     strict = await startRegistry();
   });

@@ -6,7 +6,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { runImageCheck } from "../../automation/verify/image";
 import { parseImageRef } from "../../automation/verify/registry";
-import { CREDS, Pusher, Registry, freePort, registryAvailable, startRegistry } from "./registry-support";
+import { CREDS, Pusher, Registry, freePort, startRegistry, requireRegistry } from "./registry-support";
 
 describe("verify image (real registry on loopback)", function () {
   this.timeout(60_000);
@@ -16,12 +16,7 @@ describe("verify image (real registry on loopback)", function () {
   let lockedDigest: string;
 
   before(async function () {
-    if (!registryAvailable()) {
-      if (process.env.CI)
-        throw new Error("docker-registry is not installed: .ci/run must apt-get install -y docker-registry");
-      console.log("    (skipped: docker-registry not installed; `apt-get install -y docker-registry`)");
-      this.skip();
-    }
+    requireRegistry(this);
     open = await startRegistry();
     locked = await startRegistry({ auth: true });
     const p = new Pusher(open.host, "lab/app");

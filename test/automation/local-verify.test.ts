@@ -14,7 +14,7 @@ import { CheckResult } from "../../automation/verify/types";
 import { ContainerSpec, DockerRunner, VariantsDeps } from "../../automation/verify/variants";
 import { FakeEngine } from "./fake-engine";
 import { runCli } from "./harness";
-import { Pusher, Registry, registryAvailable, startRegistry } from "./registry-support";
+import { Pusher, Registry, startRegistry, requireRegistry } from "./registry-support";
 
 /** Containers "run" until removed; each answers as `arch(platform)` says. */
 class FakeDocker implements DockerRunner {
@@ -56,11 +56,7 @@ describe("local target verify (real registry, fake docker)", function () {
   let digest: string;
 
   before(async function () {
-    if (!registryAvailable()) {
-      if (process.env.CI)
-        throw new Error("docker-registry is not installed: .ci/run must apt-get install -y docker-registry");
-      this.skip();
-    }
+    requireRegistry(this);
     reg = await startRegistry();
     digest = await new Pusher(reg.host, "lab-alice/hello").index("latest", ["amd64", "arm64"]);
   });

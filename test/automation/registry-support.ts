@@ -17,6 +17,18 @@ export function registryAvailable(): boolean {
   return spawnSync(REGISTRY_BIN, ["--version"], { encoding: "utf8" }).status === 0;
 }
 
+/**
+ * For a suite's `before`: skips the suite when docker-registry is absent, except in CI, where a
+ * missing registry is an error (.ci/run installs it).
+ */
+export function requireRegistry(ctx: Mocha.Context): void {
+  if (registryAvailable()) return;
+  if (process.env.CI)
+    throw new Error("docker-registry is not installed: .ci/run must apt-get install -y docker-registry");
+  console.log("    (skipped: docker-registry not installed; `apt-get install -y docker-registry`)");
+  ctx.skip();
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
