@@ -98,6 +98,9 @@ export interface PodTemplateOptions {
   labels: Record<string, string>;
 }
 
+/** Seconds a terminating pod keeps serving before SIGTERM (a native sleep hook, no binary needed). */
+export const PRESTOP_SLEEP_SECONDS = 5;
+
 /** The pod template: one hardened container serving HTTP on CONTAINER_PORT. */
 export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodTemplateSpec {
   const probe = (initialDelaySeconds: number) => ({
@@ -113,6 +116,8 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
     spec: {
       ...scheduling(o.placement, o.taintArm, o.selector),
       automountServiceAccountToken: false,
+      // Above PRESTOP_SLEEP_SECONDS + the app's own 10 s drain (docs/APP.md).
+      terminationGracePeriodSeconds: 30,
       securityContext: {
         runAsNonRoot: true,
         runAsUser: 1000,
@@ -133,6 +138,8 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
           ],
           readinessProbe: probe(2),
           livenessProbe: probe(10),
+          // Keep serving while the load balancer deregisters the pod; SIGTERM comes after.
+          lifecycle: { preStop: { sleep: { seconds: PRESTOP_SLEEP_SECONDS } } },
           resources: {
             requests: { cpu: "50m", memory: "64Mi" },
             limits: { cpu: "250m", memory: "128Mi" },

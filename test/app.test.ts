@@ -92,6 +92,9 @@ describe("infra/app: App", () => {
     assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
     assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/healthz", port: "http" });
     assert.deepStrictEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+    // Terminating pods keep serving while the NLB deregisters them, then drain within the grace period.
+    assert.deepStrictEqual(c.lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    assert.strictEqual(pod.terminationGracePeriodSeconds, 30);
     assert.deepStrictEqual(c.resources.requests, { cpu: "50m", memory: "64Mi" });
     assert.deepStrictEqual(c.resources.limits, { cpu: "250m", memory: "128Mi" });
     assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
