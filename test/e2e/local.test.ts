@@ -23,6 +23,7 @@ interface Check {
 }
 interface Report {
   passed: boolean;
+  interrupted: boolean;
   exitCode: number;
   labs: {
     attendee: string;
@@ -35,8 +36,15 @@ interface Report {
   }[];
 }
 
-/** Runs the real CLI; resolves with its exit code, output and JSON report. */
-function lab(args: string[], dir: string): Promise<{ code: number; out: string; report: Report }> {
+/**
+ * Runs the real CLI; resolves with its exit code, output and JSON report. `onOutput` sees the
+ * output so far (and the child), e.g. to send a signal at a given phase.
+ */
+function lab(
+  args: string[],
+  dir: string,
+  onOutput?: (out: string, child: ReturnType<typeof spawn>) => void,
+): Promise<{ code: number; out: string; report: Report }> {
   const reportFile = path.join(dir, "report.json");
   const child = spawn(
     process.execPath,
@@ -44,8 +52,12 @@ function lab(args: string[], dir: string): Promise<{ code: number; out: string; 
     { cwd: ROOT, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "e2e", CI: "true" } },
   );
   let out = "";
-  child.stdout.on("data", (c) => (out += String(c)));
-  child.stderr.on("data", (c) => (out += String(c)));
+  const collect = (c: Buffer) => {
+    out += String(c);
+    onOutput?.(out, child);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (code) => {
@@ -144,6 +156,30 @@ describe("e2e: the local target through the real engine", function () {
     const [l] = report.labs;
     assert.equal(l.up?.status, "failed");
     assert.match(l.up?.error ?? "", /npm/);
+    assert.equal(l.destroy?.status, "passed");
+    assert.equal(l.holdsResources, false);
+    await assertNothingLeft(dir, [attendee]);
+  });
+
+  it("SIGINT during up cancels the update, destroys, exits 1 and leaves nothing", async () => {
+    const attendee = `e2e-${suffix}-s`;
+    let sent = false;
+    const { code, out, report } = await lab(
+      ["run", "--target", "local", "--attendees", attendee, "--no-preview"],
+      dir,
+      (text, child) => {
+        // Once the update is under way (the engine is building), as a user pressing Ctrl+C would.
+        if (!sent && text.includes("] up (")) {
+          sent = true;
+          setTimeout(() => child.kill("SIGINT"), 3000);
+        }
+      },
+    );
+    assert.ok(sent, out);
+    assert.equal(code, 1, out);
+    assert.equal(report.interrupted, true);
+    const [l] = report.labs;
+    assert.notEqual(l.up?.status, "passed");
     assert.equal(l.destroy?.status, "passed");
     assert.equal(l.holdsResources, false);
     await assertNothingLeft(dir, [attendee]);
