@@ -10,6 +10,9 @@
 #   pulumi-language-nodejs        our Node.js host      tools/pulumi/cli/cmd/pulumi-language-nodejs
 #   pulumi-resource-docker-build  provider plugin       tools/pulumi/docker-build
 #   pulumi-resource-kubernetes    provider plugin       tools/pulumi/kubernetes
+# (The language host is ours: upstream's newest fetchable one, in sdk/v3@v3.68.0,
+# is too old for this engine/SDK. The dynamic-provider launcher
+# pulumi-resource-pulumi-nodejs is written by scripts/setup-local.sh, not here.)
 # into $LAB_CACHE_DIR/bin (outside the repo, so a fresh clone reuses it), and
 # copies the two providers into the engine's plugin cache
 # $PULUMI_HOME/plugins/resource-<name>-v<version>/.
