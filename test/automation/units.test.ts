@@ -56,6 +56,7 @@ describe("driver units", () => {
     assert.equal(fs.statSync(first.createdPassphraseFile as string).mode & 0o777, 0o600);
     assert.ok((first.envVars.PULUMI_CONFIG_PASSPHRASE ?? "").length >= 24);
     assert.equal(first.envVars.PULUMI_SKIP_UPDATE_CHECK, "true");
+    assert.equal(first.envVars.PULUMI_NODEJS_TRANSPILE_ONLY, "true");
     const again = resolveState(dir, undefined, { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" });
     assert.equal(again.envVars.PULUMI_CONFIG_PASSPHRASE, first.envVars.PULUMI_CONFIG_PASSPHRASE);
     assert.equal(again.createdPassphraseFile, undefined);
@@ -64,10 +65,14 @@ describe("driver units", () => {
 
   it("state: PULUMI_CONFIG_PASSPHRASE wins; a Pulumi Cloud backend uses its own secrets", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-state-"));
-    const env = resolveState(dir, "s3://bucket/labs", { PULUMI_CONFIG_PASSPHRASE: "pw" });
+    const env = resolveState(dir, "s3://bucket/labs", {
+      PULUMI_CONFIG_PASSPHRASE: "pw",
+      PULUMI_NODEJS_TRANSPILE_ONLY: "false",
+    });
     assert.deepEqual(env.envVars, {
       PULUMI_BACKEND_URL: "s3://bucket/labs",
       PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_NODEJS_TRANSPILE_ONLY: "false",
       PULUMI_CONFIG_PASSPHRASE: "pw",
     });
     const cloud = resolveState(dir, "https://api.pulumi.com", {});
