@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Stop the local cluster that scripts/setup/kube.sh started and leave nothing behind: no
+# processes (daemons, shims, pods), no containers, no mounts, no netns, no bridge, no iptables
+# chains of kube-proxy/kubelet/CNI, no kubepods cgroups; route_localnet restored. Cluster state
+# (etcd data, kubelet dir, pod logs) is wiped too unless LAB_KUBE_KEEP_STATE=1; binaries, certs,
+# kubeconfigs and the image cache of the CRI containerd stay, so the next kube.sh is quick.
+set -euo pipefail
+# shellcheck source=scripts/setup/kube-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kube-lib.sh"
+kube_require_root
+exec 9>"$LAB_CACHE_DIR/.kube.lock"
+flock 9
+: "${LAB_KUBE_KEEP_STATE:=0}"
+
+stop_one() {
+  local pid; pid="$(kube_pid "$1")"
+  if lab_pid_alive "$pid"; then
+    kube_stop_daemon "$1" "${2:-10}"
+    STOPPED+=("$1")
+  else
+    rm -f "$LAB_CACHE_DIR/run/$1.pid"
+  fi
+  rm -f "$LAB_KUBE_RUN_DIR/$1.fingerprint"
+}
+
+nodes_step() {
+  STOPPED=()
+  LAB_STEP_LOG="$LAB_LOGS/kube-stop.log"
+  stop_one kube-proxy
+  stop_one kubelet
+  # kube-proxy's own cleanup: its iptables (and ip6tables) chains and rules.
+  if [ -x "$KUBE_BIN/kube-proxy" ]; then "$KUBE_BIN/kube-proxy" --cleanup >>"$LAB_STEP_LOG" 2>&1 || true; fi
+  if [ -f "$LAB_KUBE_RUN_DIR/route_localnet.orig" ]; then
+    cat "$LAB_KUBE_RUN_DIR/route_localnet.orig" >/proc/sys/net/ipv4/conf/all/route_localnet
+    rm -f "$LAB_KUBE_RUN_DIR/route_localnet.orig"
+  fi
+  LAB_STATUS="stopped: ${STOPPED[*]:-nothing was running}"
+}
+
+containerd_up() { ctr --address "$KUBE_CONTAINERD_SOCK" version >/dev/null 2>&1; }
+
+# Through the CRI, so containerd runs CNI DEL (veth, IPAM lease), unmounts and ends the shims.
+pods_step() {
+  LAB_STEP_LOG="$LAB_LOGS/kube-stop.log"
+  if ! lab_pid_alive "$(kube_pid kube-containerd)" || ! containerd_up; then
+    LAB_STATUS="containerd not running (leftovers are handled below)"
+    return 0
+  fi
+  if [ ! -x "$KUBE_BIN/crirm" ]; then LAB_STATUS="no crirm binary; skipped"; return 0; fi
+  LAB_STATUS="$("$KUBE_BIN/crirm" -endpoint "$KUBE_CRI_ENDPOINT" rm 2>>"$LAB_STEP_LOG")"
+  # The containers' metadata and snapshots (the pulled images stay).
+  local c
+  for c in $(ctr --address "$KUBE_CONTAINERD_SOCK" -n k8s.io containers ls -q 2>/dev/null); do
+    ctr --address "$KUBE_CONTAINERD_SOCK" -n k8s.io tasks kill -s KILL "$c" >/dev/null 2>&1 || true
+    ctr --address "$KUBE_CONTAINERD_SOCK" -n k8s.io tasks delete "$c" >/dev/null 2>&1 || true
+    ctr --address "$KUBE_CONTAINERD_SOCK" -n k8s.io containers delete "$c" >/dev/null 2>&1 || true
+  done
+}
+
+control_plane_step() {
+  STOPPED=()
+  stop_one kube-scheduler
+  stop_one kube-controller-manager
+  stop_one kube-apiserver
+  stop_one kube-etcd
+  LAB_STATUS="stopped: ${STOPPED[*]:-nothing was running}"
+}
+
+# Processes whose command line names our containerd socket: its shims (they outlive containerd).
+our_shims() {
+  local p
+  for p in /proc/[0-9]*; do
+    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.*-address $KUBE_CONTAINERD_SOCK" && basename "$p"
+  done
+  return 0
+}
+
+# Processes in the kubepods cgroups our kubelet made (only left if containerd died with pods up).
+pod_processes() {
+  local f
+  for f in /sys/fs/cgroup/pids/kubepods /sys/fs/cgroup/memory/kubepods /sys/fs/cgroup/unified/kubepods /sys/fs/cgroup/kubepods; do
+    [ -d "$f" ] && find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null
+  done | sort -u
+  return 0
+}
+
+runtime_step() {
+  STOPPED=()
+  stop_one kube-containerd
+  local pids killed=0 pid
+  pids="$(our_shims; pod_processes)"
+  for pid in $pids; do kill -9 "$pid" 2>/dev/null && killed=$((killed + 1)); done
+  [ "$killed" -eq 0 ] || sleep 0.5
+  LAB_STATUS="stopped: ${STOPPED[*]:-nothing was running}; killed $killed leftover shim/pod processes"
+}
+
+mounts_under() { findmnt -rn -o TARGET | awk -v p="$1" 'index($0, p) == 1' | sort -r; }
+
+mounts_step() {
+  local n=0 m d
+  for d in "$KUBE_KUBELET_ROOT" "$LAB_KUBE_DIR/containerd" "$LAB_KUBE_RUN_DIR"; do
+    for m in $(mounts_under "$d/"); do umount "$m" 2>/dev/null || umount -l "$m"; n=$((n + 1)); done
+  done
+  # Network namespaces of pods (containerd names them cni-<uuid>), if containerd could not.
+  local ns=0
+  for m in /run/netns/cni-*; do
+    [ -e "$m" ] || continue
+    umount "$m" 2>/dev/null || true; rm -f "$m"; ns=$((ns + 1))
+  done
+  LAB_STATUS="unmounted $n, removed $ns pod netns"
+}
+
+# kube_chains_cleanup CMD: delete the rules that jump to KUBE-*/CNI-* chains and those chains.
+kube_chains_cleanup() {
+  local cmd="$1" t line chains
+  command -v "$cmd" >/dev/null || return 0
+  for t in filter nat mangle; do
+    "$cmd"-save -t "$t" >/dev/null 2>&1 || continue
+    while IFS= read -r line; do
+      # shellcheck disable=SC2086 # the rule's words, as iptables-save printed them
+      eval "$cmd -t $t -D ${line#-A }" 2>/dev/null || true
+      REMOVED=$((REMOVED + 1))
+    done < <("$cmd"-save -t "$t" | grep -E '^-A ' | grep -E -- '-j (KUBE|CNI)-|^-A (KUBE|CNI)-' | grep -vE '^-A (KUBE|CNI)-')
+    chains="$("$cmd"-save -t "$t" | awk '/^:(KUBE|CNI)-/{print substr($1, 2)}')"
+    for line in $chains; do "$cmd" -t "$t" -F "$line" 2>/dev/null || true; done
+    for line in $chains; do "$cmd" -t "$t" -X "$line" 2>/dev/null && REMOVED=$((REMOVED + 1)); done
+  done
+}
+
+network_step() {
+  local made=()
+  if ip link show "$LAB_KUBE_BRIDGE" >/dev/null 2>&1; then ip link del "$LAB_KUBE_BRIDGE"; made+=("bridge $LAB_KUBE_BRIDGE"); fi
+  rm -rf "$LAB_KUBE_RUN_DIR/cni-ipam"
+  REMOVED=0
+  kube_chains_cleanup iptables
+  kube_chains_cleanup ip6tables
+  LAB_STATUS="removed ${made[*]:-no bridge}; $REMOVED KUBE-/CNI- iptables rules/chains"
+}
+
+cgroups_step() {
+  local n=0 d
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+    [ -d "$d" ] || continue
+    while IFS= read -r sub; do rmdir "$sub" 2>/dev/null && n=$((n + 1)); done < <(find "$d" -depth -type d)
+  done
+  LAB_STATUS="removed $n kubepods cgroups"
+}
+
+state_step() {
+  if [ "$LAB_KUBE_KEEP_STATE" = 1 ]; then
+    LAB_STATUS="kept (LAB_KUBE_KEEP_STATE=1)"
+    return 0
+  fi
+  rm -rf "$KUBE_ETCD_DATA" "$KUBE_KUBELET_ROOT" "$KUBE_POD_LOGS" "$LAB_KUBE_RUN_DIR"
+  # The kubelet links every container's log into /var/log/containers (a fixed path).
+  local l n=0
+  for l in /var/log/containers/*.log; do
+    [ -L "$l" ] || continue
+    case "$(readlink "$l")" in "$KUBE_POD_LOGS"/*) rm -f "$l"; n=$((n + 1)) ;; esac
+  done
+  LAB_STATUS="wiped etcd data, kubelet dir, pod logs ($n links in /var/log/containers), $LAB_KUBE_RUN_DIR"
+}
+
+start=$(date +%s)
+lab_step stop-nodes nodes_step
+lab_step stop-pods pods_step
+lab_step stop-control-plane control_plane_step
+lab_step stop-runtime runtime_step
+lab_step unmount mounts_step
+lab_step network-cleanup network_step
+lab_step cgroups cgroups_step
+lab_step state state_step
+echo "[setup/kube] stopped in $(($(date +%s) - start)) s"
