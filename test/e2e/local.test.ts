@@ -163,25 +163,38 @@ describe("e2e: the local target through the real engine", function () {
 
   it("SIGINT during up cancels the update, destroys, exits 1 and leaves nothing", async () => {
     const attendee = `e2e-${suffix}-s`;
+    const engineLog = path.join(ROOT, ".lab-logs", `lab-${attendee}.log`);
     let sent = false;
-    const { code, out, report } = await lab(
-      ["run", "--target", "local", "--attendees", attendee, "--no-preview"],
-      dir,
-      (text, child) => {
-        // Once the update is under way (the engine is building), as a user pressing Ctrl+C would.
-        if (!sent && text.includes("] up (")) {
-          sent = true;
-          setTimeout(() => child.kill("SIGINT"), 3000);
-        }
-      },
-    );
-    assert.ok(sent, out);
-    assert.equal(code, 1, out);
-    assert.equal(report.interrupted, true);
-    const [l] = report.labs;
-    assert.notEqual(l.up?.status, "passed");
-    assert.equal(l.destroy?.status, "passed");
-    assert.equal(l.holdsResources, false);
-    await assertNothingLeft(dir, [attendee]);
+    // As a user pressing Ctrl+C while the engine is building the image.
+    const poll = setInterval(() => {
+      if (
+        !sent &&
+        fs.existsSync(engineLog) &&
+        /image-build creating/.test(fs.readFileSync(engineLog, "utf8"))
+      ) {
+        sent = true;
+        child?.kill("SIGINT");
+      }
+    }, 50);
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      const { code, out, report } = await lab(
+        ["run", "--target", "local", "--attendees", attendee, "--no-preview"],
+        dir,
+        (_text, c) => (child = c),
+      );
+      assert.ok(sent, `the build never started:\n${out}`);
+      assert.equal(code, 1, out);
+      assert.equal(report.interrupted, true);
+      const [l] = report.labs;
+      // Whether the engine stopped the build or let it finish, an interrupted lab is not verified.
+      assert.notEqual(l.verify?.status, "passed");
+      assert.equal(l.passed, false);
+      assert.equal(l.destroy?.status, "passed");
+      assert.equal(l.holdsResources, false);
+      await assertNothingLeft(dir, [attendee]);
+    } finally {
+      clearInterval(poll);
+    }
   });
 });
