@@ -37,7 +37,7 @@ nodes_step() {
   LAB_STATUS="stopped: ${STOPPED[*]:-nothing was running}"
 }
 
-containerd_up() { ctr --address "$KUBE_CONTAINERD_SOCK" version >/dev/null 2>&1; }
+containerd_up() { [ -S "$KUBE_CONTAINERD_SOCK" ] && ctr --address "$KUBE_CONTAINERD_SOCK" --connect-timeout 2s version >/dev/null 2>&1; }
 
 # Through the CRI, so containerd runs CNI DEL (veth, IPAM lease), unmounts and ends the shims.
 pods_step() {
@@ -94,12 +94,13 @@ runtime_step() {
   LAB_STATUS="stopped: ${STOPPED[*]:-nothing was running}; killed $killed leftover shim/pod processes"
 }
 
-mounts_under() { findmnt -rn -o TARGET | awk -v p="$1" 'index($0, p) == 1' | sort -r; }
+# Mount points at DIR or below it, deepest first (the kubelet bind-mounts its root dir onto itself).
+mounts_under() { findmnt -rn -o TARGET | awk -v d="$1" '$0 == d || index($0, d "/") == 1' | sort -r; }
 
 mounts_step() {
   local n=0 m d
   for d in "$KUBE_KUBELET_ROOT" "$LAB_KUBE_DIR/containerd" "$LAB_KUBE_RUN_DIR"; do
-    for m in $(mounts_under "$d/"); do umount "$m" 2>/dev/null || umount -l "$m"; n=$((n + 1)); done
+    for m in $(mounts_under "$d"); do umount "$m" 2>/dev/null || umount -l "$m"; n=$((n + 1)); done
   done
   # Network namespaces of pods (containerd names them cni-<uuid>), if containerd could not.
   local ns=0
@@ -107,6 +108,10 @@ mounts_step() {
     [ -e "$m" ] || continue
     umount "$m" 2>/dev/null || true; rm -f "$m"; ns=$((ns + 1))
   done
+  # containerd (like `ip netns add`) bind-mounts /run/netns onto itself; undo that once it is empty.
+  if [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ] && findmnt -rn /run/netns >/dev/null; then
+    umount /run/netns && n=$((n + 1))
+  fi
   LAB_STATUS="unmounted $n, removed $ns pod netns"
 }
 
@@ -115,13 +120,13 @@ kube_chains_cleanup() {
   local cmd="$1" t line chains
   command -v "$cmd" >/dev/null || return 0
   for t in filter nat mangle; do
-    "$cmd"-save -t "$t" >/dev/null 2>&1 || continue
+    "$cmd"-save -t "$t" >/dev/null 2>&1 || continue # "iptables-legacy tables present": not ours
     while IFS= read -r line; do
       # shellcheck disable=SC2086 # the rule's words, as iptables-save printed them
       eval "$cmd -t $t -D ${line#-A }" 2>/dev/null || true
       REMOVED=$((REMOVED + 1))
-    done < <("$cmd"-save -t "$t" | grep -E '^-A ' | grep -E -- '-j (KUBE|CNI)-|^-A (KUBE|CNI)-' | grep -vE '^-A (KUBE|CNI)-')
-    chains="$("$cmd"-save -t "$t" | awk '/^:(KUBE|CNI)-/{print substr($1, 2)}')"
+    done < <("$cmd"-save -t "$t" 2>/dev/null | grep -E '^-A ' | grep -E -- '-j (KUBE|CNI)-|^-A (KUBE|CNI)-' | grep -vE '^-A (KUBE|CNI)-')
+    chains="$("$cmd"-save -t "$t" 2>/dev/null | awk '/^:(KUBE|CNI)-/{print substr($1, 2)}')"
     for line in $chains; do "$cmd" -t "$t" -F "$line" 2>/dev/null || true; done
     for line in $chains; do "$cmd" -t "$t" -X "$line" 2>/dev/null && REMOVED=$((REMOVED + 1)); done
   done
@@ -161,6 +166,19 @@ state_step() {
   LAB_STATUS="wiped etcd data, kubelet dir, pod logs ($n links in /var/log/containers), $LAB_KUBE_RUN_DIR"
 }
 
+# Fixed paths outside our dirs: the kubelet's device-plugin socket dir, containerd's shim socket
+# and fifo dirs, libcni's result cache. Only our entries, and only directories left empty.
+host_dirs_step() {
+  local n=0 d
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint
+  rm -f /var/lib/cni/results/lab-*
+  for d in /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni \
+    /run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd; do
+    [ -d "$d" ] && rmdir "$d" 2>/dev/null && n=$((n + 1))
+  done
+  LAB_STATUS="removed $n empty directories"
+}
+
 start=$(date +%s)
 lab_step stop-nodes nodes_step
 lab_step stop-pods pods_step
@@ -170,4 +188,5 @@ lab_step unmount mounts_step
 lab_step network-cleanup network_step
 lab_step cgroups cgroups_step
 lab_step state state_step
+lab_step host-dirs host_dirs_step
 echo "[setup/kube] stopped in $(($(date +%s) - start)) s"

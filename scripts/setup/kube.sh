@@ -327,7 +327,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 TOML
 }
 
-containerd_up() { ctr --address "$KUBE_CONTAINERD_SOCK" version; }
+containerd_up() { [ -S "$KUBE_CONTAINERD_SOCK" ] && ctr --address "$KUBE_CONTAINERD_SOCK" --connect-timeout 2s version; }
 
 containerd_step() {
   mkdir -p "$KUBE_ETC/containerd/certs.d/$LAB_REGISTRY"
