@@ -70,7 +70,7 @@ control_plane_step() {
 our_shims() {
   local p
   for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.*-address $KUBE_CONTAINERD_SOCK" && basename "$p"
+    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "containerd-shim.*-address $KUBE_CONTAINERD_SOCK" && basename "$p"
   done
   return 0
 }

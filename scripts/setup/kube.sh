@@ -403,7 +403,8 @@ controller_manager_step() {
     --bind-address=127.0.0.1 --leader-elect=false --use-service-account-credentials=true \
     --root-ca-file="$KUBE_PKI/ca.crt" --service-account-private-key-file="$KUBE_PKI/sa.key" \
     --cluster-signing-cert-file="$KUBE_PKI/ca.crt" --cluster-signing-key-file="$KUBE_PKI/ca.key" \
-    --service-cluster-ip-range="$LAB_KUBE_SERVICE_CIDR" --allocate-node-cidrs=false --profiling=false --v=1
+    --service-cluster-ip-range="$LAB_KUBE_SERVICE_CIDR" --allocate-node-cidrs=false --profiling=false \
+    --flex-volume-plugin-dir="$KUBE_KUBELET_ROOT/volume-plugins" --v=1
 }
 
 scheduler_up() { curl -fsSk --max-time 2 https://127.0.0.1:10259/healthz | grep -qx ok; }
