@@ -70,9 +70,13 @@ lab_now() { date +%s.%N; }
 
 lab_elapsed() { awk -v a="$1" -v b="$(lab_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# Step lines: "<prefix> <name padded to width> <status>"; kube-lib.sh sets its own prefix and width.
+: "${LAB_STEP_PREFIX:=[setup/docker]}"
+: "${LAB_STEP_WIDTH:=15}"
+
 lab_fail() {
   local name="$1" log="${2:-}"
-  printf '[setup/docker] %-15s FAILED%s\n' "$name" "${log:+ (log: $log)}" >&2
+  printf '%s %-*s FAILED%s\n' "$LAB_STEP_PREFIX" "$LAB_STEP_WIDTH" "$name" "${log:+ (log: $log)}" >&2
   if [ -n "$log" ] && [ -f "$log" ]; then tail -n 15 "$log" | cut -c1-240 | sed 's/^/    /' >&2; fi
 }
 
@@ -85,10 +89,11 @@ lab_step() {
   LAB_STEP_LOG=""
   set -E
   # shellcheck disable=SC2064
-  trap "lab_fail '$name' \"\${LAB_STEP_LOG:-}\"; trap - ERR" ERR
+  # Report once, from the step's own shell (subshells inherit the trap through set -E).
+  trap "[ \$BASH_SUBSHELL -ne 0 ] || lab_fail '$name' \"\${LAB_STEP_LOG:-}\"; trap - ERR" ERR
   "$@"
   trap - ERR
-  printf '[setup/docker] %-15s %s (%ss)\n' "$name" "$LAB_STATUS" "$(lab_elapsed "$t0")"
+  printf '%s %-*s %s (%ss)\n' "$LAB_STEP_PREFIX" "$LAB_STEP_WIDTH" "$name" "$LAB_STATUS" "$(lab_elapsed "$t0")"
 }
 
 # lab_pid_alive PID: the process exists and is not a zombie (this machine's init

@@ -5,6 +5,8 @@
 #
 # Every knob is an environment variable with a default.
 
+LAB_STEP_PREFIX="[setup/kube]"
+LAB_STEP_WIDTH=19
 # shellcheck source=scripts/setup/docker-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
 
@@ -41,26 +43,6 @@ export LAB_KUBE_DIR KUBE_ADMIN_KUBECONFIG
 # Our kubectl (same version as the cluster) first; the machine's may be older.
 case ":$PATH:" in *":$KUBE_BIN:"*) ;; *) PATH="$KUBE_BIN:$PATH" ;; esac
 export PATH
-
-lab_fail() {
-  local name="$1" log="${2:-}"
-  printf '[setup/kube] %-19s FAILED%s\n' "$name" "${log:+ (log: $log)}" >&2
-  if [ -n "$log" ] && [ -f "$log" ]; then tail -n 15 "$log" | cut -c1-240 | sed 's/^/    /' >&2; fi
-}
-
-lab_step() {
-  local name="$1"; shift
-  local t0; t0="$(lab_now)"
-  LAB_STATUS="ok"
-  LAB_STEP_LOG=""
-  set -E
-  # shellcheck disable=SC2064
-  # Report once, from the step's own shell (subshells inherit the trap through set -E).
-  trap "[ \$BASH_SUBSHELL -ne 0 ] || lab_fail '$name' \"\${LAB_STEP_LOG:-}\"; trap - ERR" ERR
-  "$@"
-  trap - ERR
-  printf '[setup/kube] %-19s %s (%ss)\n' "$name" "$LAB_STATUS" "$(lab_elapsed "$t0")"
-}
 
 kube_kubectl() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBE_ADMIN_KUBECONFIG" "$@"; }
 
