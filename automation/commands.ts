@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { EngineUnavailableError, LabEngine } from "./engine";
 import { VerifyFn } from "./lifecycle";
+import { NodeLister, localClusterConfig } from "./localCluster";
 import { memoryLog } from "./logs";
 import { Display, liveDisplay, plainDisplay } from "./progress";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "./preflight";
@@ -44,6 +45,8 @@ export interface CliDeps {
   sleep: (ms: number) => Promise<void>;
   /** The local toolchain file (env.json) as loaded at start; undefined when not loaded (tests). */
   toolchain?: Toolchain;
+  /** Test seam: the nodes of the local cluster a kubeconfig file names. */
+  listNodes?: NodeLister;
 }
 
 function usageError(d: CliDeps, command: string, problems: string[]): number {
@@ -163,6 +166,12 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   const plan = v.stackConfig(o, names, d.env, problems);
   if (problems.list.length > 0) return usageError(d, command, problems.list);
+  if (plan.target === "local" && (command === "up" || command === "run")) {
+    // The cluster setup:local started (LAB_KUBECONFIG), and the architectures its nodes have.
+    const cluster = await localClusterConfig(plan.config, d.env, d.listNodes);
+    if (cluster.problems.length > 0) return usageError(d, command, cluster.problems);
+    Object.assign(plan.config, cluster.config);
+  }
 
   const engine = await engineFor(d, command, o, plan.target, plan.config);
   if (typeof engine === "number") return engine;

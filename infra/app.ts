@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Arch } from "./arch";
 import { Placement } from "./config";
 import { labLabels, labNames } from "./names";
 import {
@@ -13,6 +14,7 @@ import {
   podTemplate,
   ServiceType,
   serviceSpec,
+  effectivePlacement,
   serviceUrl,
 } from "./workload";
 
@@ -34,6 +36,8 @@ export interface AppArgs {
   namespace?: string;
   /** `LoadBalancer` (internet-facing NLB, default) or `NodePort` (local clusters). */
   serviceType?: ServiceType;
+  /** Architectures the cluster has nodes of (default both); spread falls back to these. */
+  clusterArchs?: Arch[];
 }
 
 export class App extends pulumi.ComponentResource {
@@ -44,6 +48,10 @@ export class App extends pulumi.ComponentResource {
   public readonly podSelector: Record<string, string>;
   /** `http://<load balancer>/hello`; undefined for a NodePort Service. */
   public readonly url: pulumi.Output<string | undefined>;
+  /** The Service's node port (NodePort Services; undefined for a load balancer). */
+  public readonly nodePort: pulumi.Output<number | undefined>;
+  /** The placement as applied on this cluster (`spread`, or what it fell back to). */
+  public readonly placementEffective: string;
 
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:index:App", name, {}, opts);
@@ -55,6 +63,11 @@ export class App extends pulumi.ComponentResource {
     const labels = labLabels(args.attendee);
     const selector = { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": names.base };
     const childOpts = { parent: this, provider: args.provider };
+    const eff = effectivePlacement(args.placement, args.clusterArchs);
+    if (eff.warning) pulumi.log.warn(`app ${name}: ${eff.warning}`, this);
+    // Pods no node can take never become Ready: apply without waiting for a rollout that cannot
+    // happen (nor for Service endpoints), so the stack comes up and verify reports what is wrong.
+    const skipAwait: Record<string, string> = eff.schedulable ? {} : { "pulumi.com/skipAwait": "true" };
 
     let namespace: pulumi.Output<string>;
     if (args.namespace) {
@@ -71,7 +84,12 @@ export class App extends pulumi.ComponentResource {
     const deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { name: APP_NAME, namespace, labels: { ...labels, ...selector } },
+        metadata: {
+          name: APP_NAME,
+          namespace,
+          labels: { ...labels, ...selector },
+          annotations: eff.schedulable ? undefined : skipAwait,
+        },
         spec: {
           replicas,
           revisionHistoryLimit: 3,
@@ -80,6 +98,7 @@ export class App extends pulumi.ComponentResource {
             image: args.image,
             placement: args.placement,
             taintArm: args.taintArm ?? false,
+            clusterArchs: args.clusterArchs,
             selector,
             labels,
           }),
@@ -94,7 +113,12 @@ export class App extends pulumi.ComponentResource {
           name: APP_NAME,
           namespace,
           labels: { ...labels, ...selector },
-          annotations: serviceType === "LoadBalancer" ? loadBalancerAnnotations(labels) : undefined,
+          annotations:
+            serviceType === "LoadBalancer"
+              ? { ...loadBalancerAnnotations(labels), ...skipAwait }
+              : eff.schedulable
+                ? undefined
+                : skipAwait,
         },
         spec: serviceSpec(serviceType, selector),
       },
@@ -106,12 +130,19 @@ export class App extends pulumi.ComponentResource {
     this.serviceName = service.metadata.name;
     this.podSelector = selector;
     this.url = serviceType === "LoadBalancer" ? service.status.apply(serviceUrl) : pulumi.output(undefined);
+    this.nodePort =
+      serviceType === "NodePort"
+        ? service.spec.apply((s) => s.ports?.find((p) => p.name === "http")?.nodePort)
+        : pulumi.output(undefined);
+    this.placementEffective = eff.summary;
     this.registerOutputs({
       namespace: this.namespace,
       deploymentName: this.deploymentName,
       serviceName: this.serviceName,
       podSelector: this.podSelector,
       url: this.url,
+      nodePort: this.nodePort,
+      placementEffective: this.placementEffective,
     });
   }
 }

@@ -55,6 +55,10 @@ export interface LabConfig {
   buildImage: string;
   /** Registry host:port for the local target. */
   localRegistry: string;
+  /** Path to the kubeconfig of an existing cluster (local target); empty: no cluster, image only. */
+  kubeconfig: string;
+  /** Architectures the target cluster has nodes of (`kubernetes.io/arch`), for placement fallback. */
+  clusterArchs: Arch[];
   /** AWS region (`aws:region`), required for the aws target. */
   region?: string;
 }
@@ -75,6 +79,8 @@ export const DEFAULTS = {
   baseImage: "",
   buildImage: "",
   localRegistry: "127.0.0.1:5000",
+  kubeconfig: "",
+  clusterArchs: "amd64,arm64",
 };
 
 /**
@@ -211,6 +217,16 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     }
   }
 
+  const clusterArchs: Arch[] = [];
+  for (const a of list(get("clusterArchs"))) {
+    if (a !== "amd64" && a !== "arm64") problems.push(`lab:clusterArchs has "${a}"; known: amd64, arm64`);
+    else if (!clusterArchs.includes(a)) clusterArchs.push(a);
+  }
+  if (clusterArchs.length === 0 && problems.every((p) => !p.startsWith("lab:clusterArchs"))) {
+    problems.push("lab:clusterArchs is empty; list the cluster's architectures, e.g. amd64 or amd64,arm64");
+  }
+  const kubeconfig = get("kubeconfig").trim();
+
   const region = raw.region === "" ? undefined : raw.region;
   if (target === "aws" && region === undefined) {
     problems.push("aws:region is required for the aws target: `pulumi config set aws:region eu-west-1`");
@@ -233,6 +249,8 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     platforms,
     ...imagesFor(target, get("localRegistry"), get("baseImage"), get("buildImage")),
     localRegistry: get("localRegistry"),
+    kubeconfig,
+    clusterArchs,
     region,
   };
 }

@@ -35,3 +35,4 @@ export const serviceUrl = lab.serviceUrl;
 export const namespace = lab.namespace;
 export const podSelector = lab.podSelector;
 export const clusterAdmin = lab.clusterAdmin;
+export const placementEffective = lab.placementEffective;

@@ -1,9 +1,12 @@
 /**
  * Composes the lab from a validated LabConfig: target `aws` builds the full lab (ECR image, EKS
- * with two node groups, the app behind an NLB); target `local` builds and pushes the image only
- * (the local cluster comes with the next issue). Returns the values infra/index.ts exports.
+ * with two node groups, the app behind an NLB); target `local` builds and pushes the image, and
+ * with `lab:kubeconfig` runs the same App on that existing cluster behind a NodePort Service
+ * (127.0.0.1). Returns the values infra/index.ts exports.
  */
+import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "./app";
 import { Cluster } from "./cluster";
@@ -11,6 +14,7 @@ import { LabConfig, Placement, Target } from "./config";
 import { Image, RegistryInfo } from "./image";
 import { labNames, labTags, nameLimitProblems } from "./names";
 import { NodeGroupDescription } from "./nodegroups";
+import { HELLO_PATH } from "./workload";
 
 /** The stack outputs: the contract with the `lab` driver (docs/ARCHITECTURE.md). */
 export interface LabOutputs {
@@ -31,6 +35,8 @@ export interface LabOutputs {
   namespace?: pulumi.Output<string>;
   podSelector?: Record<string, string>;
   clusterAdmin?: pulumi.Output<string>;
+  /** The placement as applied (`spread`, or what it fell back to on the cluster); with a cluster. */
+  placementEffective?: string;
 }
 
 /** The explicit AWS provider: region from config, the lab's tags on every taggable resource. */
@@ -58,7 +64,9 @@ export function buildLab(cfg: LabConfig): LabOutputs {
       buildImage: cfg.buildImage,
       registry: { kind: "local", address: cfg.localRegistry },
     });
-    return { ...common, imageRef: image.ref, imageTag: image.tag, registry: image.registry };
+    const outputs = { ...common, imageRef: image.ref, imageTag: image.tag, registry: image.registry };
+    if (cfg.kubeconfig === "") return outputs;
+    return { ...outputs, ...localApp(cfg, image.ref) };
   }
 
   const awsProvider = labAwsProvider(cfg);
@@ -105,5 +113,40 @@ export function buildLab(cfg: LabConfig): LabOutputs {
     namespace: app.namespace,
     podSelector: app.podSelector,
     clusterAdmin,
+  };
+}
+
+/** The kubeconfig file's text; a missing file is a config error, before anything is created. */
+function readKubeconfig(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new Error(
+      `lab:kubeconfig ${file} cannot be read (${why}): run \`npm run setup:local\` or fix the path`,
+    );
+  }
+}
+
+/** The App on an existing cluster (local target with lab:kubeconfig): NodePort on 127.0.0.1. */
+function localApp(cfg: LabConfig, image: pulumi.Output<string>) {
+  const kubeconfig = pulumi.secret(readKubeconfig(cfg.kubeconfig));
+  const provider = new k8s.Provider("lab-k8s", { kubeconfig });
+  const app = new App("app", {
+    provider,
+    image,
+    attendee: cfg.attendee,
+    placement: cfg.placement,
+    replicas: cfg.replicas,
+    taintArm: cfg.taintArm,
+    serviceType: "NodePort",
+    clusterArchs: cfg.clusterArchs,
+  });
+  return {
+    kubeconfig,
+    namespace: app.namespace,
+    podSelector: app.podSelector,
+    serviceUrl: app.nodePort.apply((port) => (port ? `http://127.0.0.1:${port}${HELLO_PATH}` : undefined)),
+    placementEffective: app.placementEffective,
   };
 }

@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { Arch } from "./arch";
 import { Placement, PLACEMENTS } from "./config";
 import { ARM_TAINT } from "./nodegroups";
 
@@ -52,13 +53,65 @@ export function placementProblems(placement: string, replicas: number): string[]
   return problems;
 }
 
+const BOTH: readonly Arch[] = ["amd64", "arm64"];
+
+/** What a placement becomes on a cluster with nodes of `clusterArchs` only. */
+export interface EffectivePlacement {
+  /** Architectures pods may be scheduled on (node affinity). */
+  archs: Arch[];
+  /** Spread over architectures with a topology constraint (only when the cluster has both). */
+  spread: boolean;
+  /** Whether the cluster has a node for the placement at all. */
+  schedulable: boolean;
+  /** `spread`, `amd64`, or what spread fell back to and why (the `placementEffective` output). */
+  summary: string;
+  /** Set when the placement could not be applied as asked. */
+  warning?: string;
+}
+
+/**
+ * Spread over what the cluster has: with one architecture missing, spread falls back to the
+ * architectures that exist (affinity on those, no topology constraint that could never be met).
+ * A pinned placement stays pinned, even where no node can take it (verify then reports it).
+ */
+export function effectivePlacement(
+  placement: Placement,
+  clusterArchs: readonly Arch[] = BOTH,
+): EffectivePlacement {
+  if (placement !== "spread") {
+    const ok = clusterArchs.includes(placement);
+    return {
+      archs: [placement],
+      spread: false,
+      schedulable: ok,
+      summary: placement,
+      warning: ok
+        ? undefined
+        : `placement ${placement}, but the cluster has only ${clusterArchs.join(", ")} nodes: pods cannot be scheduled`,
+    };
+  }
+  const have = BOTH.filter((a) => clusterArchs.includes(a));
+  const missing = BOTH.filter((a) => !clusterArchs.includes(a));
+  if (missing.length === 0) return { archs: [...BOTH], spread: true, schedulable: true, summary: "spread" };
+  const summary = `spread fell back to ${have.join(", ") || "nothing"}: the cluster has no ${missing.join(", ")} node`;
+  return {
+    archs: have,
+    spread: false,
+    schedulable: have.length > 0,
+    summary,
+    warning: `placement ${summary}`,
+  };
+}
+
 /** Scheduling constraints of a placement; pods that may land on arm64 tolerate the arm taint. */
 export function scheduling(
   placement: Placement,
   taintArm: boolean,
   selector: Record<string, string>,
+  clusterArchs: readonly Arch[] = BOTH,
 ): Pick<PodSpec, "affinity" | "topologySpreadConstraints" | "tolerations"> {
-  const archs = placement === "spread" ? ["amd64", "arm64"] : [placement];
+  const eff = effectivePlacement(placement, clusterArchs);
+  const archs: string[] = eff.archs;
   const result: Pick<PodSpec, "affinity" | "topologySpreadConstraints" | "tolerations"> = {
     affinity: {
       nodeAffinity: {
@@ -68,7 +121,7 @@ export function scheduling(
       },
     },
   };
-  if (placement === "spread") {
+  if (eff.spread) {
     // minDomains 2: while only one architecture has nodes, at most maxSkew pods land on it.
     result.topologySpreadConstraints = [
       {
@@ -92,6 +145,8 @@ export interface PodTemplateOptions {
   image: pulumi.Input<string>;
   placement: Placement;
   taintArm: boolean;
+  /** Architectures the cluster has nodes of (default both); spread falls back to these. */
+  clusterArchs?: readonly Arch[];
   /** Labels that select the pods (also on the pods). */
   selector: Record<string, string>;
   /** Additional labels on the pods. */
@@ -114,7 +169,7 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
   return {
     metadata: { labels: { ...o.labels, ...o.selector } },
     spec: {
-      ...scheduling(o.placement, o.taintArm, o.selector),
+      ...scheduling(o.placement, o.taintArm, o.selector, o.clusterArchs),
       automountServiceAccountToken: false,
       // Above PRESTOP_SLEEP_SECONDS + the app's own 10 s drain (docs/APP.md).
       terminationGracePeriodSeconds: 30,

@@ -3,7 +3,8 @@
 # registry but the package registries: Docker Engine, QEMU binfmt for arm64, a loopback OCI
 # registry, BuildKit + a buildx builder, the offline Node base images (scripts/setup/docker.sh),
 # and the Pulumi CLI, Node.js language host and provider plugins built from their Go modules
-# (scripts/setup/pulumi.sh). Idempotent: a second run takes seconds. Services end with the
+# (scripts/setup/pulumi.sh), and a single-node Kubernetes cluster on loopback (scripts/setup/kube.sh;
+# scripts/setup/kube-stop.sh stops it). Idempotent: a second run takes seconds. Services end with the
 # session, so run it again in each new session (CI does).
 #
 # It ends by writing $LAB_CACHE_DIR/env.json, which `npm run lab` reads (automation/toolchain.ts),
@@ -21,6 +22,7 @@ fi
 
 bash "$HERE/setup/docker.sh"
 bash "$HERE/setup/pulumi.sh"
+bash "$HERE/setup/kube.sh"
 
 # Dynamic providers (infra/localRegistry.ts) run through pulumi-resource-pulumi-nodejs, which a
 # Pulumi release ships beside the CLI; a CLI built from source has none, so add the launcher. It
@@ -52,9 +54,11 @@ fi
       "BUILDX_BUILDER", "BUILDX_CONFIG", "DOCKER_CONFIG", "PULUMI_HOME", "PULUMI_SKIP_UPDATE_CHECK",
       "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"];
     const env = Object.fromEntries(keys.filter((k) => process.env[k]).map((k) => [k, process.env[k]]));
+    // The cluster kube.sh started: the local target deploys to it (automation/localCluster.ts).
+    env.LAB_KUBECONFIG = process.argv[2];
     const out = { path: [process.env.LAB_CACHE_DIR + "/bin"], env };
     require("fs").writeFileSync(process.argv[1], JSON.stringify(out, null, 2) + "\n");
-  ' "$LAB_CACHE_DIR/env.json"
+  ' "$LAB_CACHE_DIR/env.json" "${LAB_KUBE_DIR:-$LAB_CACHE_DIR/kube}/admin.kubeconfig"
 )
 echo "[setup] wrote $LAB_CACHE_DIR/env.json (read by npm run lab)"
 echo "[setup] local toolchain ready in $(($(date +%s) - start)) s"

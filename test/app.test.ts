@@ -2,7 +2,8 @@ import { fakeDigest, ofType, one, resetMocks, settle } from "./support/mocks";
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { App, AppArgs } from "../infra/app";
-import { loadBalancerAnnotations, scheduling, serviceUrl } from "../infra/workload";
+import * as pulumi from "@pulumi/pulumi";
+import { effectivePlacement, loadBalancerAnnotations, scheduling, serviceUrl } from "../infra/workload";
 import { valueOf } from "./support/outputs";
 
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/lab-alice/hello@${fakeDigest("x")}`;
@@ -48,6 +49,37 @@ describe("infra/workload: scheduling", () => {
     assert.deepStrictEqual(scheduling("arm64", true, SELECTOR).tolerations, [TOLERATION]);
     assert.strictEqual(scheduling("amd64", true, SELECTOR).tolerations, undefined);
     assert.strictEqual(scheduling("spread", false, SELECTOR).tolerations, undefined);
+  });
+
+  it("spread on a cluster lacking an architecture falls back to what exists, with no spread constraint", () => {
+    assert.deepStrictEqual(scheduling("spread", false, SELECTOR, ["amd64"]), {
+      affinity: archTerm(["amd64"]),
+    });
+    assert.deepStrictEqual(scheduling("spread", true, SELECTOR, ["arm64"]), {
+      affinity: archTerm(["arm64"]),
+      tolerations: [TOLERATION],
+    });
+    assert.deepStrictEqual(effectivePlacement("spread", ["amd64"]), {
+      archs: ["amd64"],
+      spread: false,
+      schedulable: true,
+      summary: "spread fell back to amd64: the cluster has no arm64 node",
+      warning: "placement spread fell back to amd64: the cluster has no arm64 node",
+    });
+    assert.deepStrictEqual(effectivePlacement("spread", ["amd64", "arm64"]), {
+      archs: ["amd64", "arm64"],
+      spread: true,
+      schedulable: true,
+      summary: "spread",
+    });
+    // A pinned placement stays pinned; where no node can take it, it says so.
+    assert.deepStrictEqual(scheduling("arm64", false, SELECTOR, ["amd64"]), {
+      affinity: archTerm(["arm64"]),
+    });
+    const pinned = effectivePlacement("arm64", ["amd64"]);
+    assert.strictEqual(pinned.schedulable, false);
+    assert.match(pinned.warning ?? "", /only amd64 nodes: pods cannot be scheduled/);
+    assert.strictEqual(effectivePlacement("amd64", ["amd64"]).warning, undefined);
   });
 
   it("builds the URL from the load balancer's hostname, else its IP", () => {
@@ -172,6 +204,46 @@ describe("infra/app: App", () => {
     assert.strictEqual(svc.spec.type, "NodePort");
     assert.strictEqual(svc.metadata.namespace, "workshop");
     assert.strictEqual(svc.metadata.annotations, undefined);
+  });
+
+  it("NodePort: exposes the allocated node port; both archs: spread as asked, awaited", async () => {
+    const a = app({ serviceType: "NodePort", clusterArchs: ["amd64", "arm64"] });
+    assert.strictEqual(await valueOf(a.nodePort), 30080);
+    assert.strictEqual(a.placementEffective, "spread");
+    await settle();
+    const d = one("kubernetes:apps/v1:Deployment").inputs;
+    assert.strictEqual(d.metadata.annotations, undefined);
+    assert.strictEqual(d.spec.template.spec.topologySpreadConstraints.length, 1);
+  });
+
+  it("spread on an amd64-only cluster: affinity on amd64, no topology constraint, and a warning", async () => {
+    const warnings: string[] = [];
+    const warn = pulumi.log.warn;
+    (pulumi.log as { warn: (m: string) => Promise<void> }).warn = async (m: string) => void warnings.push(m);
+    let a: App;
+    try {
+      a = app({ serviceType: "NodePort", clusterArchs: ["amd64"] });
+    } finally {
+      (pulumi.log as { warn: typeof warn }).warn = warn;
+    }
+    assert.strictEqual(a.placementEffective, "spread fell back to amd64: the cluster has no arm64 node");
+    assert.deepStrictEqual(warnings, [
+      "app app: placement spread fell back to amd64: the cluster has no arm64 node",
+    ]);
+    await settle();
+    const spec = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+    assert.deepStrictEqual(spec.affinity, archTerm(["amd64"]));
+    assert.strictEqual(spec.topologySpreadConstraints, undefined);
+    assert.strictEqual(one("kubernetes:apps/v1:Deployment").inputs.metadata.annotations, undefined);
+  });
+
+  it("a pinned placement no node can take: applied without awaiting rollout or endpoints", async () => {
+    const a = app({ placement: "arm64", replicas: 2, serviceType: "NodePort", clusterArchs: ["amd64"] });
+    assert.strictEqual(a.placementEffective, "arm64");
+    await settle();
+    const skip = { "pulumi.com/skipAwait": "true" };
+    assert.deepStrictEqual(one("kubernetes:apps/v1:Deployment").inputs.metadata.annotations, skip);
+    assert.deepStrictEqual(one("kubernetes:core/v1:Service").inputs.metadata.annotations, skip);
   });
 
   it("refuses too few replicas before creating anything", async () => {

@@ -36,8 +36,25 @@ describe("infra/config: parseLabConfig", () => {
       baseImage: "",
       buildImage: "",
       localRegistry: "127.0.0.1:5000",
+      kubeconfig: "",
+      clusterArchs: ["amd64", "arm64"],
       region: "eu-west-1",
     });
+  });
+
+  it("lab:kubeconfig and lab:clusterArchs: a path (trimmed) and a deduplicated list of known archs", () => {
+    const cfg = parseLabConfig({
+      ...valid,
+      kubeconfig: " /k/admin.kubeconfig ",
+      clusterArchs: "amd64, amd64",
+    });
+    assert.strictEqual(cfg.kubeconfig, "/k/admin.kubeconfig");
+    assert.deepStrictEqual(cfg.clusterArchs, ["amd64"]);
+    assert.throws(
+      () => parseLabConfig({ ...valid, clusterArchs: "amd64,riscv64" }),
+      /lab:clusterArchs has "riscv64"; known: amd64, arm64/,
+    );
+    assert.throws(() => parseLabConfig({ ...valid, clusterArchs: " , " }), /lab:clusterArchs is empty/);
   });
 
   it("local target: defaults to the base and build images that setup:local pushes to its registry", () => {

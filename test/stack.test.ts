@@ -11,9 +11,12 @@ import {
   settle,
 } from "./support/mocks";
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { acceptsTags } from "./support/awsSchema";
-import { isSecret, plain, valueOf } from "./support/outputs";
+import { isSecret, isSecretInput, plain, valueOf } from "./support/outputs";
 import { awsConfig, loadProgram } from "./support/program";
 
 const LAB_TAGS = { lab: "multiarch-lab", attendee: "alice", "managed-by": "pulumi" };
@@ -199,6 +202,74 @@ describe("infra/index: the whole program", () => {
       BUILD_IMAGE: "mirror.example/node:22",
     });
     assert.deepStrictEqual(recordedCalls(), []);
+  });
+
+  it("local target with lab:kubeconfig: the same App on that cluster, NodePort on 127.0.0.1", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-stack-"));
+    const file = path.join(dir, "admin.kubeconfig");
+    const text = "apiVersion: v1\nkind: Config\n# admin of a local cluster\n";
+    fs.writeFileSync(file, text);
+    try {
+      const p = loadProgram({
+        "lab:attendee": "alice",
+        "lab:target": "local",
+        "lab:kubeconfig": file,
+        "lab:clusterArchs": "amd64",
+      });
+      const imageRef = `127.0.0.1:5000/lab-alice/hello@${fakeDigest("image-build")}`;
+      assert.strictEqual(await valueOf(p.kubeconfig!), text);
+      assert.strictEqual(await isSecret(p.kubeconfig!), true);
+      assert.strictEqual(await valueOf(p.namespace!), "lab-alice");
+      assert.deepStrictEqual(p.podSelector, {
+        "app.kubernetes.io/name": "hello",
+        "app.kubernetes.io/instance": "lab-alice",
+      });
+      assert.strictEqual(await valueOf(p.serviceUrl!), "http://127.0.0.1:30080/hello");
+      assert.strictEqual(p.placementEffective, "spread fell back to amd64: the cluster has no arm64 node");
+      for (const key of ["clusterName", "nodeGroups", "clusterAdmin", "region"] as const) {
+        assert.strictEqual(p[key], undefined, key);
+      }
+      await settle();
+      // The provider gets the file's contents, as a secret; every Kubernetes object uses it.
+      const provider = one("pulumi:providers:kubernetes");
+      assert.strictEqual(plain(provider.inputs.kubeconfig), text);
+      assert.strictEqual(isSecretInput(provider.inputs.kubeconfig), true);
+      const ref = `${provider.urn}::${provider.id}`;
+      for (const type of [
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:core/v1:Service",
+      ]) {
+        assert.strictEqual(one(type).provider, ref, type);
+      }
+      assert.strictEqual(one("kubernetes:core/v1:Namespace").inputs.metadata.name, "lab-alice");
+      assert.strictEqual(one("kubernetes:core/v1:Service").inputs.spec.type, "NodePort");
+      const pod = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+      assert.strictEqual(
+        pod.containers[0].image,
+        imageRef,
+        "pods run the pushed index from the local registry",
+      );
+      assert.strictEqual(pod.topologySpreadConstraints, undefined);
+      assert.deepStrictEqual(
+        pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
+        [{ matchExpressions: [{ key: "kubernetes.io/arch", operator: "In", values: ["amd64"] }] }],
+      );
+      assert.ok(!recorded().some((r) => r.type.startsWith("aws:") || r.type.startsWith("eks:")));
+      assert.deepStrictEqual(recordedCalls(), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("local target: a kubeconfig path that cannot be read fails before anything is created", async () => {
+    assert.throws(
+      () =>
+        loadProgram({ "lab:attendee": "alice", "lab:target": "local", "lab:kubeconfig": "/nonexistent/kc" }),
+      /lab:kubeconfig \/nonexistent\/kc cannot be read \(ENOENT\)/,
+    );
+    await settle();
+    assert.ok(!recorded().some((r) => r.type.startsWith("kubernetes:")));
   });
 
   it("bad config: fails with every problem listed before creating anything", async () => {

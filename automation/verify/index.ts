@@ -1,7 +1,10 @@
 /**
  * `verify`: the checks over a lab's stack outputs, each with its evidence. The live system is
  * the authority (the registry, the Docker Engine, the cluster's API, real HTTP), never the state
- * file. aws: image, nodes, pods, traffic. local: image, variants; the cluster checks are skipped.
+ * file. aws: image, nodes, pods, traffic. local: image, variants, and with a cluster (the
+ * `kubeconfig` output) nodes, pods and traffic; without one those are skipped. On a local cluster
+ * that lacks an architecture, a requirement on it is skipped with the reason (never passed), while
+ * everything else the check can see still fails when wrong.
  */
 import { SUPPORTED_PLATFORMS } from "../../infra/config";
 import { LabOutputs } from "../outputs";
@@ -10,12 +13,13 @@ import { Clock, pollUntilAnswering, realClock, sample } from "./http";
 import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
 import { PlacementMode, checkPods } from "./pods";
+import { UNAME_ARCH } from "../../infra/arch";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
 import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped } from "./types";
 import { VariantsDeps, runVariantsCheck } from "./variants";
 
 /** Why the local target's cluster checks are skipped (reported, never passed). */
-export const LOCAL_NO_CLUSTER = "target local has no cluster yet";
+export const LOCAL_NO_CLUSTER = "target local has no cluster (lab:kubeconfig is empty)";
 
 export interface VerifyOptions {
   /** Requests sent once the service answers (default 40). */
@@ -115,7 +119,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     results.push(skipped("variants", "--no-variants"));
   }
 
-  // The local target has no cluster yet (docs/ARCHITECTURE.md): its cluster checks are skipped, not failed.
+  // A local lab without a cluster (lab:kubeconfig empty): its cluster checks are skipped, not failed.
   if (local && !out.kubeconfig) {
     const evidence = { target: "local", kubeconfig: null, serviceUrl: out.serviceUrl ?? null };
     results.push(
@@ -126,6 +130,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     return results;
   }
   let cluster: Cluster | undefined;
+  let clusterArchs: string[] | undefined;
   let nodes: NodeInfo[] | undefined;
   let pods: PodInfo[] | undefined;
   const namespace = out.namespace ?? "default";
@@ -136,10 +141,12 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     o.note?.("nodes: listing");
     nodes = await cluster.nodes();
     const archs: KubeArch[] = ["amd64", "arm64"];
-    results.push(checkNodes(nodes, archs, out.nodeGroups ?? []));
+    // The local cluster is what this machine has: an architecture it lacks is skipped, not failed.
+    if (local) clusterArchs = archs.filter((a) => nodes?.some((n) => n.arch === a));
+    results.push(checkNodes(nodes, archs, out.nodeGroups ?? [], { skipMissingArchs: local }));
     o.note?.("pods: listing");
     pods = await cluster.pods(namespace, selector);
-    results.push(checkPods(pods, nodes, placement, out.replicas ?? 1));
+    results.push(checkPods(pods, nodes, placement, out.replicas ?? 1, clusterArchs));
   } catch (e) {
     const evidence = { error: errText(e), namespace, podSelector: selector };
     if (!nodes) results.push(failed("nodes", `could not list nodes: ${errText(e)}`, evidence));
@@ -155,8 +162,36 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     c && nodes && pods
       ? async () => ({ nodes: await c.nodes(), pods: await c.pods(namespace, selector) })
       : undefined;
-  results.push(
-    await verifyUrl(out.serviceUrl, { expectArchs: expectedArchs(placement), nodes, pods }, o, resnapshot),
-  );
+  const wanted = expectedArchs(placement);
+  const lacking = clusterArchs
+    ? (Object.keys(UNAME_ARCH) as KubeArch[]).filter(
+        (a) => !clusterArchs?.includes(a) && wanted.includes(UNAME_ARCH[a]),
+      )
+    : [];
+  const expectArchs = wanted.filter((u) => !lacking.some((a) => UNAME_ARCH[a] === u));
+  const why = `the cluster has no ${lacking.join(", ")} node`;
+  if (expectArchs.length === 0) {
+    results.push(
+      skipped("traffic", `placement ${placement}: ${why}, so nothing can answer`, {
+        url: out.serviceUrl,
+        expectArchs: wanted,
+        clusterArchs: clusterArchs ?? null,
+      }),
+    );
+    return results;
+  }
+  const traffic = await verifyUrl(out.serviceUrl, { expectArchs, nodes, pods }, o, resnapshot);
+  if (traffic.status === "passed" && lacking.length > 0) {
+    const missing = lacking.map((a) => UNAME_ARCH[a]).join(", ");
+    results.push(
+      skipped("traffic", `${traffic.summary}; no ${missing} answer possible: ${why}`, {
+        ...traffic.evidence,
+        expectArchs: wanted,
+        clusterArchs,
+      }),
+    );
+  } else {
+    results.push(traffic);
+  }
   return results;
 }

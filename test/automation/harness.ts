@@ -52,6 +52,8 @@ export interface HarnessOptions {
   realVerify?: Partial<VerifyOptions>;
   /** The local toolchain as loaded at start. */
   toolchain?: Toolchain;
+  /** The local cluster's nodes (lab:clusterArchs for the local target). */
+  listNodes?: CliDeps["listNodes"];
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -86,6 +88,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
       return o.verify ? o.verify(outputs.serviceUrl) : passingChecks();
     },
     toolchain: o.toolchain,
+    listNodes: o.listNodes,
     openLog: (stack) => memoryLog(`${stack}.log`),
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {

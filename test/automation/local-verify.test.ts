@@ -91,7 +91,7 @@ describe("local target verify (real registry, fake docker)", function () {
         `traffic skipped: ${LOCAL_NO_CLUSTER}`,
       ],
     );
-    assert.equal(LOCAL_NO_CLUSTER, "target local has no cluster yet");
+    assert.equal(LOCAL_NO_CLUSTER, "target local has no cluster (lab:kubeconfig is empty)");
     // The per-platform manifests came from the real index.
     assert.deepEqual(
       docker.specs.map((s) => [
@@ -161,7 +161,7 @@ describe("local target verify (real registry, fake docker)", function () {
     assert.match(xml, /<testcase classname="lab.alice" name="verify variants" time="0.000"\/>/);
     assert.match(
       xml,
-      /name="verify nodes" time="0.000">\n\s+<skipped message="target local has no cluster yet"\/>/,
+      /name="verify nodes" time="0.000">\n\s+<skipped message="target local has no cluster \(lab:kubeconfig is empty\)"\/>/,
     );
     assert.match(xml, /tests="7" failures="0" errors="0" skipped="3"/);
   });

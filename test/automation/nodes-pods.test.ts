@@ -129,3 +129,43 @@ describe("verify pods", () => {
     assert.match(r.summary, /no architecture known for the node of web-1/);
   });
 });
+
+describe("verify nodes and pods on a cluster that lacks an architecture (local target)", () => {
+  const local: NodeInfo = { name: "vm", arch: "amd64", ready: true };
+
+  it("nodes: a missing arm64 is skipped with the reason; a NotReady amd64 node still fails", () => {
+    const r = checkNodes([local], undefined, [], { skipMissingArchs: true });
+    assert.equal(r.status, "skipped");
+    assert.equal(r.summary, "the cluster has no arm64 node (Ready nodes: 1 amd64)");
+    assert.deepEqual(r.evidence.missingArchs, ["arm64"]);
+    const down = checkNodes([{ ...local, ready: false }], undefined, [], { skipMissingArchs: true });
+    assert.equal(down.status, "failed");
+    assert.match(down.summary, /no Ready amd64 node \(1 amd64 node\(s\) not Ready\)/);
+    // An arm64 node that exists but is NotReady is a failure, not a missing architecture.
+    const armDown = checkNodes([local, { ...arm, ready: false }], undefined, [], { skipMissingArchs: true });
+    assert.equal(armDown.status, "failed");
+    // Without the option (aws) a missing architecture fails as before.
+    assert.equal(checkNodes([local]).status, "failed");
+  });
+
+  it("pods: spread with every replica Ready on amd64 is skipped (never passed); not Ready still fails", () => {
+    const pods = [pod("a", "vm"), pod("b", "vm")];
+    const r = checkPods(pods, [local], "spread", 2, ["amd64"]);
+    assert.equal(r.status, "skipped", r.summary);
+    assert.match(r.summary, /^2\/2 Ready, 2 on amd64; placement spread also needs arm64/);
+    const short = checkPods([pod("a", "vm"), pod("b", "vm", false)], [local], "spread", 2, ["amd64"]);
+    assert.equal(short.status, "failed");
+    assert.match(short.summary, /1 of 2 replicas Ready/);
+    // Without the cluster's architectures (aws) the same list fails.
+    assert.equal(checkPods(pods, [local], "spread", 2).status, "failed");
+  });
+
+  it("pods: pinned arm64 on an amd64-only cluster fails (Pending), naming the missing architecture", () => {
+    const pending: PodInfo = { name: "a", phase: "Pending", ready: false };
+    const r = checkPods([pending], [local], "arm64", 1, ["amd64"]);
+    assert.equal(r.status, "failed");
+    assert.equal(r.summary, "0 of 1 replicas Ready; not Ready: a (Pending) (the cluster has no arm64 node)");
+    // Pinned amd64 on that cluster is judged in full and passes.
+    assert.equal(checkPods([pod("a", "vm")], [local], "amd64", 1, ["amd64"]).status, "passed");
+  });
+});

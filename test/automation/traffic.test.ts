@@ -211,7 +211,7 @@ describe("verify traffic (real app on loopback)", function () {
     ]);
   });
 
-  it("verifyLab: the local target (no cluster yet) skips the cluster checks instead of failing", async () => {
+  it("verifyLab: the local target without a cluster skips the cluster checks instead of failing", async () => {
     const port = await freePort();
     const results = await verifyLab(
       { target: "local", imageTag: `127.0.0.1:${port}/lab-alice/hello:latest` },
@@ -222,7 +222,95 @@ describe("verify traffic (real app on loopback)", function () {
       ["image failed", "variants failed", "nodes skipped", "pods skipped", "traffic skipped"],
     );
     assert.equal(results[1].summary, "the stack has no imageRef output");
-    assert.equal(results[4].summary, "target local has no cluster yet");
+    assert.equal(results[4].summary, "target local has no cluster (lab:kubeconfig is empty)");
+  });
+
+  describe("verifyLab on a local cluster that lacks arm64", () => {
+    const X86_ONLY: NodeInfo[] = [{ name: "node-x86", arch: "amd64", ready: true }];
+    const local = async (
+      over: Record<string, unknown>,
+      nodes: NodeInfo[],
+      pods: PodInfo[],
+    ): Promise<string[]> => {
+      const port = await freePort();
+      const results = await verifyLab(
+        {
+          target: "local",
+          kubeconfig: "apiVersion: v1",
+          placement: "spread",
+          replicas: 2,
+          namespace: "lab-alice",
+          podSelector: { app: "hello" },
+          imageTag: `127.0.0.1:${port}/lab-alice/hello:latest`,
+          ...over,
+        },
+        {
+          ...OPTS,
+          variants: false,
+          connect: async () => ({ nodes: async () => nodes, pods: async () => pods }),
+        },
+      );
+      return results.slice(2).map((r) => `${r.name} ${r.status}: ${r.summary}`);
+    };
+    const x86Pods: PodInfo[] = [
+      { name: "web-x86", nodeName: "node-x86", ready: true },
+      { name: "web-x86-2", nodeName: "node-x86", ready: true },
+    ];
+
+    it("spread, all fine on amd64: nodes, pods and traffic are skipped with the reason, never passed", async () => {
+      const url = await lb([x86.port]);
+      const checks = await local({ serviceUrl: url }, X86_ONLY, x86Pods);
+      assert.deepEqual(checks, [
+        "nodes skipped: the cluster has no arm64 node (Ready nodes: 1 amd64)",
+        "pods skipped: 2/2 Ready, 2 on amd64; placement spread also needs arm64, which the cluster has no node of",
+        "traffic skipped: 20 answers: 20 x86_64, each matching its pod's node; no aarch64 answer possible: " +
+          "the cluster has no arm64 node",
+      ]);
+    });
+
+    it("still fails what it can check: a NotReady amd64 node, replicas not Ready, a mismatched answer", async () => {
+      // The aarch64-answering app claims to be pod web-arm, which runs on the amd64 node.
+      const url = await lb([arm.port]);
+      const checks = await local(
+        { serviceUrl: url },
+        [{ name: "node-x86", arch: "amd64", ready: false }],
+        [
+          { name: "web-arm", nodeName: "node-x86", ready: true },
+          { name: "web-x86-2", nodeName: "node-x86", phase: "Pending", ready: false },
+        ],
+      );
+      assert.match(checks[0], /^nodes failed: no Ready amd64 node \(1 amd64 node\(s\) not Ready\)$/);
+      assert.match(checks[1], /^pods failed: 1 of 2 replicas Ready; not Ready: web-x86-2 \(Pending\)$/);
+      assert.match(
+        checks[2],
+        /^traffic failed: 20 of 20 answers bad .*but pod web-arm runs on node-x86.*; no answer from x86_64$/,
+      );
+    });
+
+    it("placement arm64 on an amd64-only cluster: pods fail (Pending), traffic is skipped without waiting", async () => {
+      const pending: PodInfo[] = [{ name: "web-1", phase: "Pending", ready: false }];
+      const started = Date.now();
+      const checks = await local(
+        { placement: "arm64", replicas: 1, serviceUrl: "http://127.0.0.1:1/hello" },
+        X86_ONLY,
+        pending,
+      );
+      assert.deepEqual(checks, [
+        "nodes skipped: the cluster has no arm64 node (Ready nodes: 1 amd64)",
+        "pods failed: 0 of 1 replicas Ready; not Ready: web-1 (Pending) (the cluster has no arm64 node)",
+        "traffic skipped: placement arm64: the cluster has no arm64 node, so nothing can answer",
+      ]);
+      assert.ok(Date.now() - started < 2_000, "no polling of a service nothing can serve");
+    });
+
+    it("a cluster with both architectures is judged in full (passes)", async () => {
+      const url = await lb([x86.port, arm.port]);
+      const checks = await local({ serviceUrl: url }, NODES, PODS);
+      assert.deepEqual(
+        checks.map((c) => c.split(":")[0]),
+        ["nodes passed", "pods passed", "traffic passed"],
+      );
+    });
   });
 
   it("`lab verify --url … --expect-arch …` exits 0 when both answer, 1 when one is missing", async () => {

@@ -1,6 +1,8 @@
 // End to end, for real: the `lab` driver runs the Pulumi engine (file backend), the docker-build
 // provider builds app/ for linux/amd64 + linux/arm64 with BuildKit and pushes the index to the
-// loopback registry, verify runs each variant (arm64 under QEMU), destroy removes it all.
+// loopback registry, the kubernetes provider runs the app on the single-node (amd64) cluster that
+// setup:local started, verify runs each variant (arm64 under QEMU) and checks nodes, pods and real
+// HTTP through the NodePort, destroy removes it all (namespace included).
 // Needs `npm run setup:local` first (CI runs it); nothing here is mocked.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -14,6 +16,29 @@ const CACHE =
   process.env.LAB_CACHE_DIR ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "multiarch-lab");
 const REGISTRY = "127.0.0.1:5000";
+
+/** The cluster setup:local started, as env.json records it. */
+function kubeconfigPath(): string {
+  const env = JSON.parse(fs.readFileSync(path.join(CACHE, "env.json"), "utf8")).env as Record<string, string>;
+  const file = process.env.LAB_KUBECONFIG ?? env.LAB_KUBECONFIG;
+  if (!file) throw new Error("env.json has no LAB_KUBECONFIG: run `npm run setup:local` first");
+  return file;
+}
+
+function kubectl(...args: string[]): string {
+  const bin = path.join(CACHE, "kube", "bin", "kubectl");
+  const r = spawnSync(fs.existsSync(bin) ? bin : "kubectl", ["--kubeconfig", kubeconfigPath(), ...args], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Namespaces of these labs still in the cluster (any phase, Terminating included). */
+function labNamespaces(attendees: string[]): string[] {
+  const names = kubectl("get", "ns", "-o", "jsonpath={.items[*].metadata.name}").split(/\s+/);
+  return attendees.map((a) => `lab-${a}`).filter((n) => names.includes(n));
+}
 
 interface Check {
   name: string;
@@ -93,9 +118,13 @@ function verifyContainers(): string[] {
   return ps.stdout.split("\n").filter(Boolean);
 }
 
-/** Nothing of these labs is left: no stack, no image in the registry, no verify container. */
+/**
+ * Nothing of these labs is left: no stack, no image in the registry, no verify container, no
+ * namespace (hence no pod) in the cluster.
+ */
 async function assertNothingLeft(dir: string, attendees: string[]): Promise<void> {
   assert.deepEqual(stacksIn(dir), [], "stacks left in the backend");
+  assert.deepEqual(labNamespaces(attendees), [], "lab namespaces left in the cluster");
   for (const a of attendees)
     assert.equal(await tagStatus(a), 404, `lab-${a}/hello:latest still in the registry`);
   assert.deepEqual(verifyContainers(), [], "verify containers left");
@@ -108,13 +137,18 @@ describe("e2e: the local target through the real engine", function () {
   before(function () {
     const envJson = path.join(CACHE, "env.json");
     if (!fs.existsSync(envJson)) throw new Error(`${envJson} is missing: run \`npm run setup:local\` first`);
+    // The cluster answers and is what these tests assume: amd64 only.
+    assert.equal(
+      kubectl("get", "nodes", "-o", "jsonpath={.items[*].metadata.labels.kubernetes\\.io/arch}"),
+      "amd64",
+    );
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-"));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("run: two attendees build, push, verify both variants and leave nothing", async () => {
+  it("run: two attendees build, push, run on the cluster, verify and leave nothing", async () => {
     const attendees = [`e2e-${suffix}-a`, `e2e-${suffix}-b`];
     const { code, out, report } = await lab(
       ["run", "--target", "local", "--attendees", attendees.join(",")],
@@ -138,10 +172,74 @@ describe("e2e: the local target through the real engine", function () {
         ["linux/amd64", "x86_64"],
         ["linux/arm64", "aarch64"],
       ]);
-      // No cluster on the local target yet: those checks are skipped, never passed.
-      for (const name of ["nodes", "pods", "traffic"]) assert.equal(checks[name].status, "skipped", name);
+      // The cluster has no arm64 node: what spread needs of it is skipped (never passed), the
+      // rest was checked for real.
+      assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
+      assert.match(checks.nodes.summary, /^the cluster has no arm64 node \(Ready nodes: 1 amd64\)$/);
+      assert.equal(checks.pods.status, "skipped", checks.pods.summary);
+      assert.match(checks.pods.summary, /^4\/4 Ready, 4 on amd64; placement spread also needs arm64/);
+      assert.equal(checks.traffic.status, "skipped", checks.traffic.summary);
+      assert.match(
+        checks.traffic.summary,
+        /^40 answers: 40 x86_64, each matching its pod's node; no aarch64/,
+      );
+      assert.match(String(checks.traffic.evidence.url), /^http:\/\/127\.0\.0\.1:3\d{4}\/hello$/);
+      assert.equal(checks.traffic.evidence.mappedToNodes, true);
     }
+    const urls = report.labs.map((l) => l.verify?.checks.find((c) => c.name === "traffic")?.evidence.url);
+    assert.equal(new Set(urls).size, 2, "each lab has its own NodePort");
     await assertNothingLeft(dir, attendees);
+  });
+
+  it("run --config placement=amd64: nodes skipped (no arm64), pods and traffic pass through the NodePort", async () => {
+    const attendee = `e2e-${suffix}-x`;
+    const { code, out, report } = await lab(
+      [
+        "run",
+        "--target",
+        "local",
+        "--attendees",
+        attendee,
+        "--config",
+        "placement=amd64",
+        "--config",
+        "replicas=2",
+      ],
+      dir,
+    );
+    assert.equal(code, 0, out);
+    const [l] = report.labs;
+    const checks = Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
+    assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
+    assert.equal(checks.pods.status, "passed", checks.pods.summary);
+    assert.match(checks.pods.summary, /^2\/2 Ready, 2 on amd64 \(placement amd64\)$/);
+    assert.equal(checks.traffic.status, "passed", checks.traffic.summary);
+    assert.match(checks.traffic.summary, /^40 answers: 40 x86_64, each matching its pod's node$/);
+    assert.equal(l.destroy?.status, "passed");
+    await assertNothingLeft(dir, [attendee]);
+  });
+
+  it("placement=arm64 on the amd64-only cluster: pods cannot schedule, verify fails, destroy leaves nothing", async () => {
+    const attendee = `e2e-${suffix}-p`;
+    const { code, out, report } = await lab(
+      ["run", "--target", "local", "--attendees", attendee, "--config", "placement=arm64"],
+      dir,
+    );
+    assert.equal(code, 1, out);
+    assert.equal(report.passed, false);
+    const [l] = report.labs;
+    assert.equal(l.up?.status, "passed");
+    assert.equal(l.verify?.status, "failed");
+    const checks = Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
+    assert.equal(checks.pods.status, "failed");
+    assert.match(
+      checks.pods.summary,
+      /^0 of 4 replicas Ready; not Ready: .*\(Pending\).*\(the cluster has no arm64 node\)$/,
+    );
+    assert.equal(checks.traffic.status, "skipped");
+    assert.equal(l.destroy?.status, "passed");
+    assert.equal(l.holdsResources, false);
+    await assertNothingLeft(dir, [attendee]);
   });
 
   it("a build that fails mid-way still ends with no stack and no resources", async () => {

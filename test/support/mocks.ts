@@ -104,6 +104,11 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string | undefi
         id,
         state: {
           ...inputs,
+          // The API server allocates node ports (30000–32767).
+          spec:
+            inputs.spec?.type === "NodePort"
+              ? { ...inputs.spec, ports: inputs.spec.ports?.map((p: object) => ({ ...p, nodePort: 30080 })) }
+              : inputs.spec,
           status:
             inputs.spec?.type === "LoadBalancer"
               ? { loadBalancer: { ingress: [{ hostname: `${args.name}-0123.elb.${REGION}.amazonaws.com` }] } }
