@@ -193,6 +193,16 @@ export class Image extends pulumi.ComponentResource {
     }
 
     const fullyQualified = repositoryUrl.apply((u) => fullTag(u, tag));
+    // ECR's repository goes with forceDelete; a local registry's image goes with this, which exists
+    // before the push so that a cancel right after the push still leaves destroy an owner.
+    const pushed =
+      args.registry.kind === "local"
+        ? new PushedImage(
+            `${name}-pushed`,
+            { registry: args.registry.address, repository: names.repository, tag },
+            { parent: this },
+          )
+        : undefined;
     // Local registry: no registry cache (BuildKit would need it configured as plain HTTP).
     const cache = args.registry.kind === "ecr" ? repositoryUrl.apply(registryCache) : undefined;
     const image = new dockerbuild.Image(
@@ -213,17 +223,8 @@ export class Image extends pulumi.ComponentResource {
         push: args.registry.kind === "ecr",
         exports: args.registry.kind === "local" ? [{ registry: { insecure: true } }] : undefined,
       },
-      { parent: this },
+      { parent: this, dependsOn: pushed ? [pushed] : [] },
     );
-
-    if (args.registry.kind === "local") {
-      // ECR's repository goes with forceDelete; a local registry's image goes with this.
-      new PushedImage(
-        `${name}-pushed`,
-        { registry: args.registry.address, repository: names.repository, tag, digest: image.digest },
-        { parent: this },
-      );
-    }
 
     this.ref = pulumi.all([repositoryUrl, image.digest]).apply(([u, d]) => digestRef(u, d));
     this.tag = fullyQualified;

@@ -1,6 +1,8 @@
 /**
- * What a push leaves in a local registry, as a resource: deleting it deletes the image index and
- * every manifest it lists, so destroying a local lab leaves no image behind. (ECR needs no such
+ * What pushes leave in a local registry, as a resource: deleting it deletes the index the tag
+ * points to and every manifest it lists, so destroying a local lab leaves no image behind. It is
+ * created BEFORE the build (the image depends on it), so an update cancelled right after the push
+ * still leaves destroy something that owns the pushed image. (ECR needs no such
  * thing: its repository is created with `forceDelete`.) A dynamic provider, because no provider
  * manages images in a plain registry; its methods are serialized into the state, so they are
  * self-contained: no captured imports, Node's own `http` required at run time.
@@ -12,17 +14,14 @@ export interface PushedImageArgs {
   registry: pulumi.Input<string>;
   /** Repository inside the registry, e.g. `lab-alice/hello`. */
   repository: pulumi.Input<string>;
-  /** The tag the push wrote. */
+  /** The tag the push writes. */
   tag: pulumi.Input<string>;
-  /** Digest of the pushed image index. */
-  digest: pulumi.Input<string>;
 }
 
 interface State {
   registry: string;
   repository: string;
   tag: string;
-  digest: string;
 }
 
 const INDEX_TYPES = [
@@ -33,9 +32,8 @@ const INDEX_TYPES = [
 ].join(", ");
 
 /**
- * Deletes an index and the manifests it lists from a registry's v2 API, except manifests that the
- * index the tag points at now still lists (after a rebuild, unchanged platforms are shared). A
- * manifest that is already gone (404) counts as deleted. Returns the digests it deleted.
+ * Deletes the index the tag points to, and the manifests it lists, through the registry's v2 API.
+ * A tag or manifest already gone (404) counts as deleted. Returns the digests it deleted.
  */
 export async function deletePushedImage(state: State): Promise<string[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -70,22 +68,19 @@ export async function deletePushedImage(state: State): Promise<string[]> {
       req.end();
     });
 
-  const index = await call("GET", state.digest);
+  const index = await call("GET", state.tag);
   if (index.status === 404) return [];
   if (index.status !== 200) {
     throw new Error(
-      `registry ${state.registry}: GET ${state.repository}@${state.digest} → HTTP ${index.status}`,
+      `registry ${state.registry}: GET ${state.repository}:${state.tag} → HTTP ${index.status}`,
     );
   }
-  const childrenOf = (body: string): string[] =>
-    (JSON.parse(body).manifests ?? []).map((m: { digest: string }) => m.digest);
-  const current = await call("GET", state.tag);
-  const keep =
-    current.status === 200 && current.digest !== state.digest ? new Set(childrenOf(current.body)) : new Set();
-  const children = childrenOf(index.body).filter((d) => !keep.has(d));
+  const children: string[] = (JSON.parse(index.body).manifests ?? []).map(
+    (m: { digest: string }) => m.digest,
+  );
   const deleted: string[] = [];
   // The index first: once it is gone nothing references the children.
-  for (const digest of [state.digest, ...children]) {
+  for (const digest of [index.digest, ...children]) {
     const res = await call("DELETE", digest);
     if (res.status === 202 || res.status === 200) deleted.push(digest);
     else if (res.status !== 404) {
@@ -100,11 +95,11 @@ export async function deletePushedImage(state: State): Promise<string[]> {
 
 const provider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: State) {
-    return { id: `${inputs.registry}/${inputs.repository}@${inputs.digest}`, outs: inputs };
+    return { id: `${inputs.registry}/${inputs.repository}:${inputs.tag}`, outs: inputs };
   },
   async diff(_id: string, olds: State, news: State) {
-    const changed = (["registry", "repository", "tag", "digest"] as const).filter((k) => olds[k] !== news[k]);
-    // A new push is a new image: replace, deleting the old one once the new one exists.
+    const changed = (["registry", "repository", "tag"] as const).filter((k) => olds[k] !== news[k]);
+    // Another repository or tag: replace, deleting what the old tag points to.
     return { changes: changed.length > 0, replaces: changed };
   },
   async delete(_id: string, olds: State) {
@@ -112,7 +107,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** An image index pushed to a local registry; deleted from the registry on destroy. */
+/** The image a tag of a local registry names; deleted from the registry on destroy. */
 export class PushedImage extends pulumi.dynamic.Resource {
   constructor(name: string, args: PushedImageArgs, opts?: pulumi.CustomResourceOptions) {
     super(provider, name, args, opts, "lab-local-registry");
