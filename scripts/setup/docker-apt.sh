@@ -15,20 +15,12 @@ LAB_APT_PACKAGES=(
 )
 
 apt_step() {
-  local missing=() p
-  for p in "${LAB_APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -eq 0 ]; then
+  lab_apt_install apt.log "${LAB_APT_PACKAGES[@]}"
+  if [ "${#LAB_APT_MISSING[@]}" -eq 0 ]; then
     LAB_STATUS="all ${#LAB_APT_PACKAGES[@]} packages present"
-    return 0
+  else
+    LAB_STATUS="installed: ${LAB_APT_MISSING[*]}"
   fi
-  LAB_STEP_LOG="$LAB_LOGS/apt.log"
-  {
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
-  } >"$LAB_STEP_LOG" 2>&1
-  LAB_STATUS="installed: ${missing[*]}"
 }
 
 lab_require_root

@@ -96,6 +96,23 @@ lab_step() {
   printf '%s %-*s %s (%ss)\n' "$LAB_STEP_PREFIX" "$LAB_STEP_WIDTH" "$name" "$LAB_STATUS" "$(lab_elapsed "$t0")"
 }
 
+# lab_apt_install LOG PKG...: apt-installs the packages not yet installed (output in
+# $LAB_LOGS/LOG, which becomes the step's log); LAB_APT_MISSING lists what it installed.
+lab_apt_install() {
+  local log="$1" p
+  shift
+  LAB_APT_MISSING=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || LAB_APT_MISSING+=("$p")
+  done
+  [ "${#LAB_APT_MISSING[@]}" -eq 0 ] && return 0
+  LAB_STEP_LOG="$LAB_LOGS/$log"
+  {
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${LAB_APT_MISSING[@]}"
+  } >"$LAB_STEP_LOG" 2>&1
+}
+
 # lab_pid_alive PID: the process exists and is not a zombie (this machine's init
 # does not always reap orphans, so a dead daemon can linger as <defunct>).
 lab_pid_alive() {

@@ -29,18 +29,13 @@ kube_version() { awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$KUBE_TOOLS
 # --- apt ----------------------------------------------------------------------
 
 apt_step() {
-  local pkgs=(containerd runc containernetworking-plugins iptables conntrack openssl curl jq) missing=() p
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -eq 0 ]; then
+  lab_apt_install kube-apt.log containerd runc containernetworking-plugins iptables conntrack openssl curl jq
+  if [ "${#LAB_APT_MISSING[@]}" -eq 0 ]; then
     LAB_STATUS="present: containerd $(dpkg-query -W -f='${Version}' containerd), runc $(dpkg-query -W -f='${Version}' runc), CNI plugins $(dpkg-query -W -f='${Version}' containernetworking-plugins)"
-    return 0
+  else
+    # Debian's package starts containerd on /run/containerd only under systemd; ours is separate.
+    LAB_STATUS="installed ${LAB_APT_MISSING[*]}"
   fi
-  LAB_STEP_LOG="$LAB_LOGS/kube-apt.log"
-  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; } >"$LAB_STEP_LOG" 2>&1
-  # Debian's package starts containerd on /run/containerd only under systemd; ours is separate.
-  LAB_STATUS="installed ${missing[*]}"
 }
 
 # --- binaries -------------------------------------------------------------------
