@@ -55,33 +55,32 @@ export function buildLab(cfg: LabConfig): LabOutputs {
     replicas: cfg.replicas,
     platforms: cfg.platforms,
   };
+  // The same image on both targets; only the registry differs.
+  const imageArgs = {
+    attendee: cfg.attendee,
+    platforms: cfg.platforms,
+    baseImage: cfg.baseImage,
+    buildImage: cfg.buildImage,
+  };
+  const imageOutputs = (image: Image) => ({
+    imageRef: image.ref,
+    imageTag: image.tag,
+    registry: image.registry,
+  });
 
   if (cfg.target === "local") {
     const image = new Image("image", {
-      attendee: cfg.attendee,
-      platforms: cfg.platforms,
-      baseImage: cfg.baseImage,
-      buildImage: cfg.buildImage,
+      ...imageArgs,
       registry: { kind: "local", address: cfg.localRegistry },
     });
-    const outputs = { ...common, imageRef: image.ref, imageTag: image.tag, registry: image.registry };
+    const outputs = { ...common, ...imageOutputs(image) };
     if (cfg.kubeconfig === "") return outputs;
     return { ...outputs, ...localApp(cfg, image.ref) };
   }
 
   const awsProvider = labAwsProvider(cfg);
   const withAws = { providers: [awsProvider] };
-  const image = new Image(
-    "image",
-    {
-      attendee: cfg.attendee,
-      platforms: cfg.platforms,
-      baseImage: cfg.baseImage,
-      buildImage: cfg.buildImage,
-      registry: { kind: "ecr" },
-    },
-    withAws,
-  );
+  const image = new Image("image", { ...imageArgs, registry: { kind: "ecr" } }, withAws);
   const cluster = new Cluster("lab", { ...cfg, awsProvider }, withAws);
   // The app's resources use cluster.provider, which waits for both node groups.
   const app = new App("app", {
@@ -103,9 +102,7 @@ export function buildLab(cfg: LabConfig): LabOutputs {
 
   return {
     ...common,
-    imageRef: image.ref,
-    imageTag: image.tag,
-    registry: image.registry,
+    ...imageOutputs(image),
     clusterName: cluster.clusterName,
     kubeconfig: cluster.kubeconfig,
     nodeGroups: cluster.nodeGroups,
