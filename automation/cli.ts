@@ -7,6 +7,7 @@ import { Command as Commander, CommanderError, Option } from "commander";
 import * as path from "node:path";
 import { CliDeps, EXIT, defaultLogDir, labCommand, listCommand, reapCommand } from "./commands";
 import { LocalLabEngine } from "./engine";
+import { ownedCluster } from "./localCluster";
 import { fileLog } from "./logs";
 import { processSignals } from "./runner";
 import { Toolchain, loadToolchain } from "./toolchain";
@@ -154,6 +155,10 @@ export function realDeps(): CliDeps {
 /** Parses `argv` (without node and script) and runs the command; resolves to the exit code. */
 export async function main(argv: string[], partial: Partial<CliDeps> = {}): Promise<number> {
   const deps: CliDeps = { ...realDeps(), ...partial };
+  if (!partial.localCluster) {
+    deps.localCluster = () =>
+      ownedCluster(deps.toolchain, deps.env, deps.projectDir, defaultLogDir(deps.projectDir));
+  }
   if (!partial.verify) {
     deps.verify = (out, signal, note, lab, t) =>
       verifyLab(out, { ...t, ...deps.verifyOptions, stack: lab.stack, signal, note });

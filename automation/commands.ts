@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import { EngineUnavailableError, LabEngine } from "./engine";
 import { VerifyFn } from "./lifecycle";
-import { NodeLister, localClusterConfig } from "./localCluster";
+import { ClusterControl, NodeLister, localClusterConfig } from "./localCluster";
 import { memoryLog } from "./logs";
 import { Display, liveDisplay, plainDisplay } from "./progress";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "./preflight";
@@ -47,6 +47,8 @@ export interface CliDeps {
   toolchain?: Toolchain;
   /** Test seam: the nodes of the local cluster a kubeconfig file names. */
   listNodes?: NodeLister;
+  /** The lab's own local cluster to start and stop; undefined: none (a joined cluster or aws). */
+  localCluster?: () => ClusterControl | undefined;
 }
 
 function usageError(d: CliDeps, command: string, problems: string[]): number {
@@ -166,59 +168,103 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   const plan = v.stackConfig(o, names, d.env, problems);
   if (problems.list.length > 0) return usageError(d, command, problems.list);
-  if (plan.target === "local" && (command === "up" || command === "run")) {
-    // The cluster setup:local started (LAB_KUBECONFIG), and the architectures its nodes have.
-    const cluster = await localClusterConfig(plan.config, d.env, d.listNodes);
-    if (cluster.problems.length > 0) return usageError(d, command, cluster.problems);
-    Object.assign(plan.config, cluster.config);
-  }
 
   const engine = await engineFor(d, command, o, plan.target, plan.config);
   if (typeof engine === "number") return engine;
-  const ui = display(d);
-  const settings = {
-    attendees: names,
-    prefix,
-    concurrency,
-    config: plan.config,
-    keep: !!o.keep,
-    requests,
-    trafficDeadlineMs,
-    variants: o.variants ?? plan.target === "local",
+  // The lab's own cluster runs while a lab of it exists: started here, and stopped after the
+  // command unless a lab is left in it. A cluster the user names is joined, never started or stopped.
+  const cluster =
+    plan.target === "local" && plan.config["lab:kubeconfig"] === undefined ? d.localCluster?.() : undefined;
+  if (cluster) {
+    try {
+      d.out(`local cluster: ${await cluster.start()}`);
+    } catch (e) {
+      d.err(
+        `lab ${command}: the local cluster did not start (${errorText(e)}): run \`npm run setup:local\` ` +
+          "(as root), or join a cluster you run with --config kubeconfig=<file>",
+      );
+      await releaseCluster(d, command, cluster);
+      return EXIT.usage;
+    }
+  }
+  let released = !cluster;
+  const release = async (): Promise<boolean> => {
+    if (released || !cluster) return true;
+    released = true;
+    return releaseCluster(d, command, cluster);
   };
   try {
-    const outcome = await runAll(
-      {
-        command,
-        attendees: names,
-        prefix,
-        concurrency,
-        config: plan.config,
-        keep: !!o.keep,
-        preview: o.preview !== false,
-        destroyTries,
-        retryDelayMs: 15_000,
-      },
-      {
-        engine,
-        verify: (out, signal, note, lab) =>
-          d.verify(out, signal, note, lab, { requests, trafficDeadlineMs, variants: o.variants }),
-        progress: ui,
-        openLog: d.openLog,
-        signals: d.signals,
-        exit: (code) => {
-          ui.stop();
-          d.exit(code);
+    if (plan.target === "local" && (command === "up" || command === "run")) {
+      // The cluster's kubeconfig (LAB_KUBECONFIG) and the architectures its nodes have.
+      const found = await localClusterConfig(plan.config, d.env, d.listNodes);
+      if (found.problems.length > 0) return usageError(d, command, found.problems);
+      Object.assign(plan.config, found.config);
+    }
+    const ui = display(d);
+    const settings = {
+      attendees: names,
+      prefix,
+      concurrency,
+      config: plan.config,
+      keep: !!o.keep,
+      requests,
+      trafficDeadlineMs,
+      variants: o.variants ?? plan.target === "local",
+    };
+    let outcome: RunOutcome;
+    try {
+      outcome = await runAll(
+        {
+          command,
+          attendees: names,
+          prefix,
+          concurrency,
+          config: plan.config,
+          keep: !!o.keep,
+          preview: o.preview !== false,
+          destroyTries,
+          retryDelayMs: 15_000,
         },
-        say: (t) => ui.say(t),
-        now: d.now,
-        sleep: d.sleep,
-      },
-    );
-    ui.stop();
-    return finish(d, command, o, started, outcome, settings);
+        {
+          engine,
+          verify: (out, signal, note, lab) =>
+            d.verify(out, signal, note, lab, { requests, trafficDeadlineMs, variants: o.variants }),
+          progress: ui,
+          openLog: d.openLog,
+          signals: d.signals,
+          exit: (exitCode) => {
+            ui.stop();
+            d.exit(exitCode);
+          },
+          say: (t) => ui.say(t),
+          now: d.now,
+          sleep: d.sleep,
+        },
+      );
+    } finally {
+      ui.stop();
+    }
+    // Before the summary, so that the summary is the last thing printed.
+    const stopped = await release();
+    const code = finish(d, command, o, started, outcome, settings);
+    return stopped ? code : EXIT.failed;
   } finally {
-    ui.stop();
+    await release();
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Lets go of the lab's own cluster; false when it should have stopped and did not. */
+async function releaseCluster(d: CliDeps, command: Command, cluster: ClusterControl): Promise<boolean> {
+  try {
+    d.out(`local cluster: ${await cluster.release()}`);
+    return true;
+  } catch (e) {
+    d.err(`lab ${command}: the local cluster did not stop (${errorText(e)})`);
+    return false;
   }
 }
 

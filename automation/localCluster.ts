@@ -1,10 +1,14 @@
 /**
- * The local target's cluster, for `up` and `run`: `npm run setup:local` starts a Kubernetes
- * cluster and records its admin kubeconfig as LAB_KUBECONFIG (env.json). Unless the user set
+ * The local target's cluster: `npm run setup:local` builds a Kubernetes cluster and records its
+ * admin kubeconfig as LAB_KUBECONFIG (env.json); the driver starts and stops it (ClusterControl
+ * below). For `up` and `run`, unless the user set
  * `lab:kubeconfig`, the driver passes that path, and `lab:clusterArchs` as the live cluster's nodes
  * report them (`kubernetes.io/arch`), so the program places pods only where nodes exist.
  */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
+import { Toolchain, labCacheDir } from "./toolchain";
 import { clusterFromKubeconfig } from "./verify/kube";
 import { NodeInfo } from "./verify/types";
 
@@ -47,7 +51,7 @@ export async function localClusterConfig(
     return {
       config: {},
       problems: [
-        `the cluster of ${kubeconfig} does not answer (${why}): start it with \`npm run setup:local\`, ` +
+        `the cluster of ${kubeconfig} does not answer (${why}): start that cluster, ` +
           `or run without one: --config kubeconfig=`,
       ],
     };
@@ -58,4 +62,97 @@ export async function localClusterConfig(
   }
   add["lab:clusterArchs"] = archs.join(",");
   return { config: add, problems: [] };
+}
+
+/**
+ * The lab's own cluster, the one `npm run setup:local` built (LAB_KUBECONFIG from env.json): the
+ * driver starts it for a local lab and stops it once no lab is left in it, so a destroyed lab
+ * leaves no cluster processes. A cluster the user names (`lab:kubeconfig`, or LAB_KUBECONFIG set
+ * by hand) is only joined, never started or stopped.
+ */
+export interface ClusterControl {
+  /** Takes this process's lease and starts the cluster unless it runs; a one-line summary. */
+  start(): Promise<string>;
+  /** Drops the lease; stops the cluster unless a lab namespace or another lab process remains. */
+  release(): Promise<string>;
+}
+
+export class ClusterStartError extends Error {}
+
+export interface ScriptClusterOptions {
+  /** scripts/setup of this checkout (kube.sh, kube-stop.sh). */
+  scriptsDir: string;
+  env: NodeJS.ProcessEnv;
+  /** The scripts' full output goes here (appended). */
+  logFile: string;
+  pid?: number;
+  now?: () => number;
+}
+
+/** Runs scripts/setup/kube.sh and kube-stop.sh --if-unused, which share a lock and the lease dir. */
+export function scriptCluster(o: ScriptClusterOptions): ClusterControl {
+  const kubeDir = o.env.LAB_KUBE_DIR || path.join(labCacheDir(o.env), "kube");
+  const lease = path.join(kubeDir, "leases", String(o.pid ?? process.pid));
+  const now = o.now ?? Date.now;
+  const run = (script: string, args: string[]): Promise<string[]> =>
+    new Promise((resolve, reject) => {
+      fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
+      const log = fs.createWriteStream(o.logFile, { flags: "a" });
+      log.write(`--- ${new Date(now()).toISOString()} ${script} ${args.join(" ")}\n`);
+      // The driver's start never runs setup's smoke test (that is setup:local's job).
+      const child = spawn("bash", [path.join(o.scriptsDir, script), ...args], {
+        env: { ...o.env, LAB_SETUP_VERIFY: "0" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const lines: string[] = [];
+      const take = (b: Buffer) => {
+        log.write(b);
+        lines.push(...b.toString().split("\n").filter(Boolean));
+      };
+      child.stdout.on("data", take);
+      child.stderr.on("data", take);
+      child.on("error", (e) => log.end(() => reject(e)));
+      child.on("close", (code) =>
+        log.end(() => {
+          if (code === 0) resolve(lines);
+          else reject(new ClusterStartError(`${script} exited ${code}: ${lines.slice(-3).join(" | ")}`));
+        }),
+      );
+    });
+  const strip = (line: string | undefined) => (line ?? "").replace(/^\[setup\/kube\]\s*/, "");
+  return {
+    async start() {
+      fs.mkdirSync(path.dirname(lease), { recursive: true });
+      fs.writeFileSync(lease, `${process.argv.slice(1).join(" ")}\n`);
+      const t0 = now();
+      const lines = await run("kube.sh", []);
+      const started = lines.some((l) => /\s(started|restarted) \(pid/.test(l));
+      const secs = ((now() - t0) / 1000).toFixed(1);
+      return started ? `started in ${secs} s (log: ${o.logFile})` : "already running";
+    },
+    async release() {
+      fs.rmSync(lease, { force: true });
+      const t0 = now();
+      const last = strip((await run("kube-stop.sh", ["--if-unused"])).at(-1));
+      return /^stopped in/.test(last) ? `stopped in ${((now() - t0) / 1000).toFixed(1)} s` : last;
+    },
+  };
+}
+
+/**
+ * The lab's own cluster for this environment, or undefined when there is none to own: the user
+ * set LAB_KUBECONFIG themselves, or setup:local recorded no cluster (env.json without it).
+ */
+export function ownedCluster(
+  toolchain: Toolchain | undefined,
+  env: NodeJS.ProcessEnv,
+  projectDir: string,
+  logDir: string,
+): ClusterControl | undefined {
+  if (!toolchain?.envSet.includes("LAB_KUBECONFIG") || !env.LAB_KUBECONFIG) return undefined;
+  return scriptCluster({
+    scriptsDir: path.join(projectDir, "scripts", "setup"),
+    env,
+    logFile: path.join(logDir, "local-cluster.log"),
+  });
 }

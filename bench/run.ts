@@ -21,8 +21,19 @@ const ACCEPT = ["oci.image.index.v1", "docker.distribution.manifest.list.v2", "o
 
 type Figures = Record<string, number>;
 type Pushed = { repo: string; digest: string };
-/** RSS of the command and its descendants, sampled every 250 ms: peak of the sum; the largest process. */
-type Exec = { code: number; wallS: number; out: string; peakTreeRssMiB: number; maxProcRssMiB: number };
+/**
+ * RSS sampled every 250 ms: peak of the command's tree, the largest process in it, peak of the lab's
+ * cluster, and peak of both together (the whole run).
+ */
+type Exec = {
+  code: number;
+  wallS: number;
+  out: string;
+  peakTreeRssMiB: number;
+  maxProcRssMiB: number;
+  peakClusterRssMiB: number;
+  peakTotalRssMiB: number;
+};
 /** cleanup: run even after Ctrl+C. */
 type ExecOpts = { env?: NodeJS.ProcessEnv; echo?: boolean; rss?: boolean; cleanup?: boolean };
 /** live: the stack may hold resources, so `finally` destroys it. */
@@ -40,28 +51,47 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** RSS (MiB) of `root` and its descendants from /proc/<pid>/stat (ppid, rss in pages): sum, largest. */
-function treeRss(root: number): [number, number] {
+const KUBE_DIR = process.env.LAB_KUBE_DIR ?? path.join(labCacheDir(process.env), "kube");
+
+/**
+ * RSS (MiB) from /proc/<pid>/stat (ppid, rss in pages): [sum over `root` and its descendants, the
+ * largest of those, sum over the lab's own cluster (its daemons, containerd shims, pods)]. The
+ * cluster's daemons are not the driver's descendants (kube.sh detaches them), so they are found
+ * by their command line, as test/e2e does.
+ */
+function treeRss(root: number): [number, number, number] {
   const kids = new Map<number, number[]>();
   const rss = new Map<number, number>();
+  const cluster: number[] = [];
   for (const d of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
     let stat = "";
+    let cmd = "";
     try {
       stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
+      cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8");
     } catch {
       continue; // ended meanwhile
     }
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     kids.set(Number(f[1]), [...(kids.get(Number(f[1])) ?? []), Number(d)]);
     rss.set(Number(d), Number(f[21]));
+    if (cmd.includes(`${KUBE_DIR}/`) || cmd.includes("/run/multiarch-lab-kube/")) cluster.push(Number(d));
   }
-  let [sum, max] = [0, 0];
-  for (const todo = [root]; todo.length > 0;) {
-    const pid = todo.pop() as number;
-    [sum, max] = [sum + (rss.get(pid) ?? 0), Math.max(max, rss.get(pid) ?? 0)];
-    todo.push(...(kids.get(pid) ?? []));
-  }
-  return [sum * PAGE_MIB, max * PAGE_MIB];
+  const walk = (roots: number[], seen = new Set<number>()): [number, number] => {
+    let [sum, max] = [0, 0];
+    for (const todo = [...roots]; todo.length > 0;) {
+      const pid = todo.pop() as number;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      [sum, max] = [sum + (rss.get(pid) ?? 0), Math.max(max, rss.get(pid) ?? 0)];
+      todo.push(...(kids.get(pid) ?? []));
+    }
+    return [sum, max];
+  };
+  const seen = new Set<number>();
+  const [sum, max] = walk([root], seen);
+  const [clusterSum] = walk(cluster, seen);
+  return [sum * PAGE_MIB, max * PAGE_MIB, clusterSum * PAGE_MIB];
 }
 
 function exec(cmd: string, args: string[], o: ExecOpts = {}): Promise<Exec> {
@@ -70,11 +100,14 @@ function exec(cmd: string, args: string[], o: ExecOpts = {}): Promise<Exec> {
   const child = spawn(cmd, args, { cwd: ROOT, env: o.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   if (!o.cleanup) current = child;
   let out = "";
-  const peak = [0, 0];
+  const peak = [0, 0, 0, 0];
   const take = (d: Buffer) => ((out += d.toString()), o.echo && process.stderr.write(d));
   child.stdout.on("data", take);
   child.stderr.on("data", take);
-  const sample = () => treeRss(child.pid ?? -1).forEach((v, i) => (peak[i] = Math.max(peak[i], v)));
+  const sample = () => {
+    const now = treeRss(child.pid ?? -1);
+    [...now, now[0] + now[2]].forEach((v, i) => (peak[i] = Math.max(peak[i], v)));
+  };
   const timer = o.rss ? setInterval(sample, 250) : undefined;
   return new Promise((resolve, reject) => {
     child.on("error", reject);
@@ -82,7 +115,16 @@ function exec(cmd: string, args: string[], o: ExecOpts = {}): Promise<Exec> {
       clearInterval(timer);
       if (current === child) current = undefined;
       const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-      resolve({ code: code ?? 1, wallS, out, peakTreeRssMiB: peak[0], maxProcRssMiB: peak[1] });
+      const [peakTreeRssMiB, maxProcRssMiB, peakClusterRssMiB, peakTotalRssMiB] = peak;
+      resolve({
+        code: code ?? 1,
+        wallS,
+        out,
+        peakTreeRssMiB,
+        maxProcRssMiB,
+        peakClusterRssMiB,
+        peakTotalRssMiB,
+      });
     });
   });
 }
@@ -169,7 +211,10 @@ function labArgs(cmd: string, c: LabCtx): string[] {
   return ["bin/lab.js", cmd, "--target=local", `--attendees=${c.attendee}`, backend];
 }
 
-/** One driver command; figures `<name>.`: wall, the step(s) from --report, preview (progress line), RSS. */
+/**
+ * One driver command; figures `<name>.`: wall, the step(s) from --report, preview and the cluster's
+ * start and stop (progress lines), RSS.
+ */
 async function lab(step: string, ctx: LabCtx): Promise<Figures> {
   const [name, cmd] = [`lab.${step}`, step === "upNoChange" ? "up" : (step as "up" | "destroy" | "run")];
   const file = path.join(ctx.dir, `${step}.json`);
@@ -179,9 +224,14 @@ async function lab(step: string, ctx: LabCtx): Promise<Figures> {
   const r = (JSON.parse(fs.readFileSync(file, "utf8")) as RunReport).labs[0];
   ctx.live = r.holdsResources;
   const f: Figures = { [`${name}.wall`]: e.wallS };
-  [f[`${name}.peakTreeRssMiB`], f[`${name}.maxProcRssMiB`]] = [e.peakTreeRssMiB, e.maxProcRssMiB];
+  for (const k of ["peakTreeRssMiB", "maxProcRssMiB", "peakClusterRssMiB", "peakTotalRssMiB"] as const)
+    f[`${name}.${k}`] = e[k];
   const preview = /preview took (\d+)s/.exec(e.out); // 1 s resolution
   if (preview) f[`${name}.preview`] = Number(preview[1]);
+  const start = /local cluster: started in ([\d.]+) s/.exec(e.out);
+  if (start) f[`${name}.clusterStart`] = Number(start[1]);
+  const stop = /local cluster: stopped in ([\d.]+) s/.exec(e.out);
+  if (stop) f[`${name}.clusterStop`] = Number(stop[1]);
   for (const s of cmd === "run" ? (["up", "verify", "destroy"] as const) : [cmd])
     f[`${name}.${s}`] = ((r[s] as StepResult | undefined)?.durationMs ?? NaN) / 1000;
   return f;

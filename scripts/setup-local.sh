@@ -3,9 +3,10 @@
 # registry but the package registries: Docker Engine, QEMU binfmt for arm64, a loopback OCI
 # registry, BuildKit + a buildx builder, the offline Node base images (scripts/setup/docker.sh),
 # and the Pulumi CLI, Node.js language host and provider plugins built from their Go modules
-# (scripts/setup/pulumi.sh), and a single-node Kubernetes cluster on loopback (scripts/setup/kube.sh;
-# scripts/setup/kube-stop.sh stops it). Idempotent: a second run takes seconds. Services end with the
-# session, so run it again in each new session (CI does).
+# (scripts/setup/pulumi.sh), and a single-node Kubernetes cluster on loopback (scripts/setup/kube.sh),
+# started once to prove it works, then stopped: `npm run lab` starts it for a local lab and stops
+# it when no lab is left (kube-stop.sh --if-unused). Idempotent: a second run takes seconds. Services
+# end with the session, so run it again in each new session (CI does).
 #
 # It ends by writing $LAB_CACHE_DIR/env.json, which `npm run lab` reads (automation/toolchain.ts),
 # so no shell needs to source anything. Details: docs/LOCAL.md.
@@ -23,6 +24,8 @@ fi
 bash "$HERE/setup/docker.sh"
 bash "$HERE/setup/pulumi.sh"
 bash "$HERE/setup/kube.sh"
+# Unless a kept lab (--keep) is in it, the cluster stops until a lab needs it.
+bash "$HERE/setup/kube-stop.sh" --if-unused
 
 # Dynamic providers (infra/localRegistry.ts) run through pulumi-resource-pulumi-nodejs, which a
 # Pulumi release ships beside the CLI; a CLI built from source has none, so add the launcher. It

@@ -4,6 +4,11 @@
 # chains of kube-proxy/kubelet/CNI, no kubepods cgroups; route_localnet restored. Cluster state
 # (etcd data, kubelet dir, pod logs) is wiped too unless LAB_KUBE_KEEP_STATE=1; binaries, certs,
 # kubeconfigs and the image cache of the CRI containerd stay, so the next kube.sh is quick.
+#
+# --if-unused (the lab driver's way, automation/localCluster.ts): stop only when no lab uses the
+# cluster, i.e. no live process holds a lease in $LAB_KUBE_DIR/leases (a file named by its pid,
+# written before it starts the cluster) and no lab namespace (label lab=multiarch-lab) is left.
+# Checked under the same lock as kube.sh's start, so a lab starting meanwhile is never cut off.
 set -euo pipefail
 # shellcheck source=scripts/setup/kube-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/kube-lib.sh"
@@ -11,6 +16,47 @@ kube_require_root
 exec 9>"$LAB_CACHE_DIR/.kube.lock"
 flock 9
 : "${LAB_KUBE_KEEP_STATE:=0}"
+
+# in_use: prints why the cluster must stay (live leases, lab namespaces); prints nothing when unused.
+in_use() {
+  local f pid users=()
+  for f in "$LAB_KUBE_DIR"/leases/*; do
+    [ -e "$f" ] || continue
+    pid="$(basename "$f")"
+    if lab_pid_alive "$pid"; then users+=("$pid"); else rm -f "$f"; fi
+  done
+  if [ "${#users[@]}" -gt 0 ]; then
+    echo "used by lab process ${users[*]}"
+    return 0
+  fi
+  local ns
+  if ! ns="$(kube_kubectl get namespaces -l lab=multiarch-lab -o 'jsonpath={.items[*].metadata.name}' --request-timeout=10s 2>&1)"; then
+    echo "could not list its namespaces (${ns##*$'\n'}), so it stays"
+    return 0
+  fi
+  [ -z "$ns" ] || echo "labs still in it: $ns"
+}
+
+if [ "${1:-}" = --if-unused ]; then
+  running=0
+  for d in kube-containerd kube-etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
+    if lab_pid_alive "$(kube_pid "$d")"; then running=1; fi
+  done
+  if [ "$running" = 0 ]; then
+    echo "[setup/kube] not running"
+    exit 0
+  fi
+  # Without an apiserver no lab can use what is left: clean it up.
+  why=""
+  if lab_pid_alive "$(kube_pid kube-apiserver)"; then why="$(in_use)"; fi
+  if [ -n "$why" ]; then
+    echo "[setup/kube] kept running: $why"
+    exit 0
+  fi
+elif [ -n "${1:-}" ]; then
+  echo "usage: kube-stop.sh [--if-unused]" >&2
+  exit 2
+fi
 
 stop_one() {
   local pid; pid="$(kube_pid "$1")"

@@ -10,6 +10,7 @@ import { main } from "../../automation/cli";
 import { memoryLog } from "../../automation/logs";
 import { SignalSource } from "../../automation/runner";
 import { CheckResult } from "../../automation/verify/types";
+import { ClusterControl } from "../../automation/localCluster";
 import { FakeEngine } from "./fake-engine";
 
 export class FakeSignals implements SignalSource {
@@ -54,6 +55,8 @@ export interface HarnessOptions {
   toolchain?: Toolchain;
   /** The local cluster's nodes (lab:clusterArchs for the local target). */
   listNodes?: CliDeps["listNodes"];
+  /** The lab's own local cluster (none unless given: tests never start a real one here). */
+  localCluster?: ClusterControl;
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -89,6 +92,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     },
     toolchain: o.toolchain,
     listNodes: o.listNodes,
+    localCluster: () => o.localCluster,
     openLog: (stack) => memoryLog(`${stack}.log`),
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {

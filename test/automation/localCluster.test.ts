@@ -1,8 +1,8 @@
 // The driver's local cluster config: LAB_KUBECONFIG (from env.json) and the live nodes' archs.
 import assert from "node:assert/strict";
-import { clusterArchsOf, localClusterConfig } from "../../automation/localCluster";
+import { ClusterControl, clusterArchsOf, localClusterConfig } from "../../automation/localCluster";
 import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { AWS_ENV, runCli } from "./harness";
 import { NodeInfo } from "../../automation/verify/types";
 
 const amd: NodeInfo = { name: "vm", arch: "amd64", ready: true };
@@ -47,7 +47,7 @@ describe("local cluster config (driver)", () => {
     assert.equal(down.problems.length, 1);
     assert.match(
       down.problems[0],
-      /\/c\/admin.kubeconfig does not answer \(ECONNREFUSED\): start it with `npm run setup:local`/,
+      /\/c\/admin.kubeconfig does not answer \(ECONNREFUSED\): start that cluster/,
     );
     const empty = await localClusterConfig({}, env, async () => []);
     assert.deepEqual(empty.problems, ["the cluster of /c/admin.kubeconfig has no amd64 or arm64 node"]);
@@ -77,5 +77,111 @@ describe("local cluster config (driver)", () => {
     assert.equal(d.code, 2);
     assert.match(d.err, /does not answer \(connect ECONNREFUSED 127.0.0.1:6443\)/);
     assert.deepEqual(dead.lastConfig, {});
+  });
+});
+
+/** A ClusterControl that logs its calls into the engine's call list, to check the order. */
+function fakeCluster(
+  engine: FakeEngine,
+  o: { startFails?: string; stopFails?: string } = {},
+): ClusterControl {
+  return {
+    async start() {
+      engine.calls.push("cluster-start");
+      if (o.startFails) throw new Error(o.startFails);
+      return "started in 4.2 s";
+    },
+    async release() {
+      engine.calls.push("cluster-release");
+      if (o.stopFails) throw new Error(o.stopFails);
+      return "stopped in 3.1 s";
+    },
+  };
+}
+
+describe("the lab's own local cluster (driver)", () => {
+  const env = { HOME: "/nonexistent", PATH: process.env.PATH, LAB_KUBECONFIG: "/c/admin.kubeconfig" };
+  const listNodes = async () => [amd];
+
+  it("run starts it before anything else and releases it after destroy, before the summary", async () => {
+    const engine = new FakeEngine();
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice"], {
+      engine,
+      env,
+      listNodes,
+      localCluster: fakeCluster(engine),
+    });
+    assert.equal(r.code, 0, r.out + r.err);
+    const ops = engine.calls.filter((c) => !/^(check|list|history|outputs|preview)\b/.test(c));
+    assert.equal(ops[0], "cluster-start");
+    assert.equal(ops.at(-1), "cluster-release");
+    assert.ok(ops.indexOf("destroy lab-alice") < ops.indexOf("cluster-release"));
+    assert.equal(ops.filter((c) => c.startsWith("cluster-")).length, 2);
+    assert.ok(r.out.indexOf("local cluster: stopped in 3.1 s") < r.out.indexOf("1 of 1 labs passed"));
+  });
+
+  it("is released whatever happened: failed up, bad cluster, interrupted", async () => {
+    const failing = new FakeEngine({ "lab-alice": { upFails: "boom" } });
+    const f = await runCli(["run", "--target", "local", "--attendees", "alice"], {
+      engine: failing,
+      env,
+      listNodes,
+      localCluster: fakeCluster(failing),
+    });
+    assert.equal(f.code, 1);
+    assert.equal(failing.calls.at(-1), "cluster-release");
+
+    const empty = new FakeEngine();
+    const e = await runCli(["up", "--target", "local", "--attendees", "alice"], {
+      engine: empty,
+      env,
+      listNodes: async () => [],
+      localCluster: fakeCluster(empty),
+    });
+    assert.equal(e.code, 2);
+    assert.deepEqual(empty.mutating, ["cluster-start", "cluster-release"]);
+  });
+
+  it("a cluster that will not start is exit 2 with the cause and the fix; nothing created", async () => {
+    const engine = new FakeEngine();
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice"], {
+      engine,
+      env,
+      listNodes,
+      localCluster: fakeCluster(engine, { startFails: "kube.sh exited 1: must run as root" }),
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /the local cluster did not start \(kube.sh exited 1: must run as root\)/);
+    assert.match(r.err, /npm run setup:local.*--config kubeconfig=<file>/);
+    assert.deepEqual(engine.mutating, ["cluster-start", "cluster-release"]);
+  });
+
+  it("a cluster that does not stop fails a run that otherwise passed", async () => {
+    const engine = new FakeEngine();
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice"], {
+      engine,
+      env,
+      listNodes,
+      localCluster: fakeCluster(engine, { stopFails: "kube-stop.sh exited 1" }),
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /the local cluster did not stop \(kube-stop.sh exited 1\)/);
+  });
+
+  it("is not touched for a cluster the user names, nor for the aws target", async () => {
+    for (const argv of [
+      ["run", "--target", "local", "--attendees", "alice", "--config", "kubeconfig=/mine"],
+      ["destroy", "--attendees", "alice"],
+    ]) {
+      const engine = new FakeEngine();
+      const r = await runCli(argv, {
+        engine,
+        env: { ...AWS_ENV, ...env },
+        listNodes,
+        localCluster: fakeCluster(engine),
+      });
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.ok(!engine.calls.some((c) => c.startsWith("cluster-")), engine.calls.join(", "));
+    }
   });
 });

@@ -1,8 +1,9 @@
-// End to end, for real: the `lab` driver runs the Pulumi engine (file backend), the docker-build
-// provider builds app/ for linux/amd64 + linux/arm64 with BuildKit and pushes the index to the
-// loopback registry, the kubernetes provider runs the app on the single-node (amd64) cluster that
-// setup:local started, verify runs each variant (arm64 under QEMU) and checks nodes, pods and real
-// HTTP through the NodePort, destroy removes it all (namespace included).
+// End to end, for real: the `lab` driver starts the lab's own single-node (amd64) cluster that
+// setup:local built, runs the Pulumi engine (file backend), the docker-build provider builds app/
+// for linux/amd64 + linux/arm64 with BuildKit and pushes the index to the loopback registry, the
+// kubernetes provider runs the app on the cluster, verify runs each variant (arm64 under QEMU) and
+// checks nodes, pods and real HTTP through the NodePort, destroy removes it all (namespace
+// included), and the driver stops the cluster once no lab is left in it.
 // Needs `npm run setup:local` first (CI runs it); nothing here is mocked.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -17,7 +18,9 @@ const CACHE =
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "multiarch-lab");
 const REGISTRY = "127.0.0.1:5000";
 
-/** The cluster setup:local started, as env.json records it. */
+const KUBE_DIR = process.env.LAB_KUBE_DIR ?? path.join(CACHE, "kube");
+
+/** The cluster setup:local built, as env.json records it. */
 function kubeconfigPath(): string {
   const env = JSON.parse(fs.readFileSync(path.join(CACHE, "env.json"), "utf8")).env as Record<string, string>;
   const file = process.env.LAB_KUBECONFIG ?? env.LAB_KUBECONFIG;
@@ -26,12 +29,36 @@ function kubeconfigPath(): string {
 }
 
 function kubectl(...args: string[]): string {
-  const bin = path.join(CACHE, "kube", "bin", "kubectl");
+  const bin = path.join(KUBE_DIR, "bin", "kubectl");
   const r = spawnSync(fs.existsSync(bin) ? bin : "kubectl", ["--kubeconfig", kubeconfigPath(), ...args], {
     encoding: "utf8",
   });
   assert.equal(r.status, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** Processes of the lab's own cluster: its daemons (our binaries), its containerd and shims. */
+function clusterProcesses(): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    let cmd: string;
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (cmd.includes(`${KUBE_DIR}/`) || cmd.includes("/run/multiarch-lab-kube/")) found.push(`${pid} ${cmd}`);
+  }
+  return found;
+}
+
+/** The setup scripts, as a user would run them (the joined-cluster test runs the cluster itself). */
+function setupScript(name: string, ...args: string[]): void {
+  const r = spawnSync("bash", [path.join(ROOT, "scripts", "setup", name), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LAB_SETUP_VERIFY: "0" },
+  });
+  assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
 }
 
 /** Namespaces of these labs still in the cluster (any phase, Terminating included). */
@@ -119,12 +146,18 @@ function verifyContainers(): string[] {
 }
 
 /**
- * Nothing of these labs is left: no stack, no image in the registry, no verify container, no
- * namespace (hence no pod) in the cluster.
+ * Nothing of these labs is left: no stack, no image in the registry, no verify container, and
+ * either no cluster process at all (the lab's own cluster, `stopped`) or, in a cluster the lab
+ * only joined, no namespace (hence no pod) of theirs.
  */
-async function assertNothingLeft(dir: string, attendees: string[]): Promise<void> {
+async function assertNothingLeft(
+  dir: string,
+  attendees: string[],
+  cluster: "stopped" | "joined" = "stopped",
+): Promise<void> {
   assert.deepEqual(stacksIn(dir), [], "stacks left in the backend");
-  assert.deepEqual(labNamespaces(attendees), [], "lab namespaces left in the cluster");
+  if (cluster === "stopped") assert.deepEqual(clusterProcesses(), [], "cluster processes left");
+  else assert.deepEqual(labNamespaces(attendees), [], "lab namespaces left in the cluster");
   for (const a of attendees)
     assert.equal(await tagStatus(a), 404, `lab-${a}/hello:latest still in the registry`);
   assert.deepEqual(verifyContainers(), [], "verify containers left");
@@ -137,11 +170,9 @@ describe("e2e: the local target through the real engine", function () {
   before(function () {
     const envJson = path.join(CACHE, "env.json");
     if (!fs.existsSync(envJson)) throw new Error(`${envJson} is missing: run \`npm run setup:local\` first`);
-    // The cluster answers and is what these tests assume: amd64 only.
-    assert.equal(
-      kubectl("get", "nodes", "-o", "jsonpath={.items[*].metadata.labels.kubernetes\\.io/arch}"),
-      "amd64",
-    );
+    kubeconfigPath();
+    // Each test starts from a stopped cluster, as setup:local leaves it.
+    assert.deepEqual(clusterProcesses(), [], "the cluster runs before the tests: stop it with kube-stop.sh");
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-"));
@@ -191,31 +222,57 @@ describe("e2e: the local target through the real engine", function () {
     await assertNothingLeft(dir, attendees);
   });
 
-  it("run --config placement=amd64: nodes skipped (no arm64), pods and traffic pass through the NodePort", async () => {
+  it("joins a cluster it is given (placement=amd64): pods and traffic pass; the cluster is left running", async () => {
     const attendee = `e2e-${suffix}-x`;
-    const { code, out, report } = await lab(
-      [
-        "run",
-        "--target",
-        "local",
-        "--attendees",
-        attendee,
-        "--config",
-        "placement=amd64",
-        "--config",
-        "replicas=2",
-      ],
-      dir,
-    );
-    assert.equal(code, 0, out);
-    const [l] = report.labs;
-    const checks = Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
-    assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
-    assert.equal(checks.pods.status, "passed", checks.pods.summary);
-    assert.match(checks.pods.summary, /^2\/2 Ready, 2 on amd64 \(placement amd64\)$/);
-    assert.equal(checks.traffic.status, "passed", checks.traffic.summary);
-    assert.match(checks.traffic.summary, /^40 answers: 40 x86_64, each matching its pod's node$/);
-    assert.equal(l.destroy?.status, "passed");
+    // A cluster the user runs: the lab deploys to it but must neither start nor stop it.
+    setupScript("kube.sh");
+    try {
+      const { code, out, report } = await lab(
+        [
+          "run",
+          "--target",
+          "local",
+          "--attendees",
+          attendee,
+          "--config",
+          `kubeconfig=${kubeconfigPath()}`,
+          "--config",
+          "placement=amd64",
+          "--config",
+          "replicas=2",
+        ],
+        dir,
+      );
+      assert.equal(code, 0, out);
+      assert.doesNotMatch(out, /local cluster:/);
+      const [l] = report.labs;
+      const checks = Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
+      assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
+      assert.equal(checks.pods.status, "passed", checks.pods.summary);
+      assert.match(checks.pods.summary, /^2\/2 Ready, 2 on amd64 \(placement amd64\)$/);
+      assert.equal(checks.traffic.status, "passed", checks.traffic.summary);
+      assert.match(checks.traffic.summary, /^40 answers: 40 x86_64, each matching its pod's node$/);
+      assert.equal(l.destroy?.status, "passed");
+      assert.notDeepEqual(clusterProcesses(), [], "the lab stopped a cluster it did not start");
+      await assertNothingLeft(dir, [attendee], "joined");
+    } finally {
+      setupScript("kube-stop.sh");
+    }
+  });
+
+  it("up keeps the cluster for its lab (verify still passes), destroy stops it", async () => {
+    const attendee = `e2e-${suffix}-u`;
+    const args = ["--target", "local", "--attendees", attendee, "--config", "placement=amd64"];
+    const up = await lab(["up", ...args], dir);
+    assert.equal(up.code, 0, up.out);
+    assert.match(up.out, /local cluster: kept running: labs still in it: lab-e2e-/);
+    assert.deepEqual(labNamespaces([attendee]), [`lab-${attendee}`]);
+    const verify = await lab(["verify", ...args], dir);
+    assert.equal(verify.code, 0, verify.out);
+    assert.match(verify.out, /local cluster: already running/);
+    const destroy = await lab(["destroy", ...args], dir);
+    assert.equal(destroy.code, 0, destroy.out);
+    assert.match(destroy.out, /local cluster: stopped in /);
     await assertNothingLeft(dir, [attendee]);
   });
 
