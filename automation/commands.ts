@@ -176,15 +176,21 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
   const cluster =
     plan.target === "local" && plan.config["lab:kubeconfig"] === undefined ? d.localCluster?.() : undefined;
   if (cluster) {
-    try {
-      d.out(`local cluster: ${await cluster.start()}`);
-    } catch (e) {
-      d.err(
-        `lab ${command}: the local cluster did not start (${errorText(e)}): run \`npm run setup:local\` ` +
-          "(as root), or join a cluster you run with --config kubeconfig=<file>",
-      );
+    const { value: error, interrupted } = await shielded(d, () =>
+      cluster.start().then(
+        (summary) => (d.out(`local cluster: ${summary}`), undefined),
+        (e: unknown) => e,
+      ),
+    );
+    if (error !== undefined || interrupted) {
+      if (interrupted) d.err(`lab ${command}: interrupted while the local cluster started; stopping it`);
+      else
+        d.err(
+          `lab ${command}: the local cluster did not start (${errorText(error)}): run \`npm run setup:local\` ` +
+            "(as root), or join a cluster you run with --config kubeconfig=<file>",
+        );
       await releaseCluster(d, command, cluster);
-      return EXIT.usage;
+      return interrupted ? EXIT.failed : EXIT.usage;
     }
   }
   let released = !cluster;
@@ -257,15 +263,32 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * Runs `fn` with SIGINT/SIGTERM noted instead of ending the process: starting or stopping the
+ * cluster takes seconds, and a process killed half-way would leave it half-running.
+ */
+async function shielded<T>(d: CliDeps, fn: () => Promise<T>): Promise<{ value: T; interrupted: boolean }> {
+  let interrupted = false;
+  const off = d.signals.on(() => {
+    if (!interrupted) d.err("lab: signal received; finishing the local cluster's start or stop first");
+    interrupted = true;
+  });
+  try {
+    return { value: await fn(), interrupted };
+  } finally {
+    off();
+  }
+}
+
 /** Lets go of the lab's own cluster; false when it should have stopped and did not. */
 async function releaseCluster(d: CliDeps, command: Command, cluster: ClusterControl): Promise<boolean> {
-  try {
-    d.out(`local cluster: ${await cluster.release()}`);
-    return true;
-  } catch (e) {
-    d.err(`lab ${command}: the local cluster did not stop (${errorText(e)})`);
-    return false;
-  }
+  const { value } = await shielded(d, () =>
+    cluster.release().then(
+      (summary) => (d.out(`local cluster: ${summary}`), true),
+      (e: unknown) => (d.err(`lab ${command}: the local cluster did not stop (${errorText(e)})`), false),
+    ),
+  );
+  return value;
 }
 
 async function verifyUrlCommand(

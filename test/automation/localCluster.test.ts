@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { ClusterControl, clusterArchsOf, localClusterConfig } from "../../automation/localCluster";
 import { FakeEngine } from "./fake-engine";
-import { AWS_ENV, runCli } from "./harness";
+import { AWS_ENV, FakeSignals, runCli } from "./harness";
 import { NodeInfo } from "../../automation/verify/types";
 
 const amd: NodeInfo = { name: "vm", arch: "amd64", ready: true };
@@ -83,11 +83,12 @@ describe("local cluster config (driver)", () => {
 /** A ClusterControl that logs its calls into the engine's call list, to check the order. */
 function fakeCluster(
   engine: FakeEngine,
-  o: { startFails?: string; stopFails?: string } = {},
+  o: { startFails?: string; stopFails?: string; duringStart?: () => void } = {},
 ): ClusterControl {
   return {
     async start() {
       engine.calls.push("cluster-start");
+      o.duringStart?.();
       if (o.startFails) throw new Error(o.startFails);
       return "started in 4.2 s";
     },
@@ -154,6 +155,22 @@ describe("the lab's own local cluster (driver)", () => {
     assert.match(r.err, /the local cluster did not start \(kube.sh exited 1: must run as root\)/);
     assert.match(r.err, /npm run setup:local.*--config kubeconfig=<file>/);
     assert.deepEqual(engine.mutating, ["cluster-start", "cluster-release"]);
+  });
+
+  it("Ctrl+C while the cluster starts: the start finishes, no lab is touched, the cluster is released, exit 1", async () => {
+    const engine = new FakeEngine();
+    const signals = new FakeSignals();
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice"], {
+      engine,
+      env,
+      listNodes,
+      signals,
+      localCluster: fakeCluster(engine, { duringStart: () => signals.send("SIGINT") }),
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.err, /interrupted while the local cluster started; stopping it/);
+    assert.deepEqual(engine.mutating, ["cluster-start", "cluster-release"]);
+    assert.deepEqual(r.exits, []);
   });
 
   it("a cluster that does not stop fails a run that otherwise passed", async () => {
