@@ -99,10 +99,13 @@ export function scriptCluster(o: ScriptClusterOptions): ClusterControl {
       fs.mkdirSync(path.dirname(o.logFile), { recursive: true });
       const log = fs.createWriteStream(o.logFile, { flags: "a" });
       log.write(`--- ${new Date(now()).toISOString()} ${script} ${args.join(" ")}\n`);
-      // The driver's start never runs setup's smoke test (that is setup:local's job).
+      // The driver's start never runs setup's smoke test (that is setup:local's job). A process
+      // group of its own: a terminal's Ctrl+C must not cut a start or stop in half (the driver
+      // notes the signal and stops the cluster properly).
       const child = spawn("bash", [path.join(o.scriptsDir, script), ...args], {
         env: { ...o.env, LAB_SETUP_VERIFY: "0" },
         stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
       });
       const lines: string[] = [];
       const take = (b: Buffer) => {
