@@ -1,6 +1,14 @@
 // The driver's local cluster config: LAB_KUBECONFIG (from env.json) and the live nodes' archs.
 import assert from "node:assert/strict";
-import { ClusterControl, clusterArchsOf, localClusterConfig } from "../../automation/localCluster";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import {
+  ClusterControl,
+  clusterArchsOf,
+  localClusterConfig,
+  scriptCluster,
+} from "../../automation/localCluster";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, FakeSignals, runCli } from "./harness";
 import { NodeInfo } from "../../automation/verify/types";
@@ -200,5 +208,69 @@ describe("the lab's own local cluster (driver)", () => {
       assert.equal(r.code, 0, r.out + r.err);
       assert.ok(!engine.calls.some((c) => c.startsWith("cluster-")), engine.calls.join(", "));
     }
+  });
+});
+
+describe("scriptCluster: the real start/stop through scripts/setup (stand-in scripts)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-cluster-"));
+    fs.mkdirSync(path.join(dir, "scripts"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes a stand-in script that records the leases it sees, then prints `lines` and exits `code`. */
+  const script = (name: string, lines: string[], code = 0) =>
+    fs.writeFileSync(
+      path.join(dir, "scripts", name),
+      `ls "$LAB_KUBE_DIR/leases" > "${dir}/${name}.leases"; echo "verify=$LAB_SETUP_VERIFY" > "${dir}/${name}.env"\n` +
+        lines.map((l) => `echo '${l}'`).join("\n") +
+        `\nexit ${code}\n`,
+    );
+  const control = (pid: number) =>
+    scriptCluster({
+      scriptsDir: path.join(dir, "scripts"),
+      env: { ...process.env, LAB_KUBE_DIR: path.join(dir, "kube") },
+      logFile: path.join(dir, "logs", "local-cluster.log"),
+      pid,
+    });
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), "utf8").trim();
+
+  it("holds a lease named by its pid while the scripts run, and summarises what they did", async () => {
+    script("kube.sh", [
+      "[setup/kube] etcd                started (pid 42) 3.6.4",
+      "[setup/kube] cluster ready in 4 s",
+    ]);
+    script("kube-stop.sh", ["[setup/kube] state  wiped", "[setup/kube] stopped in 3 s"]);
+    const c = control(4242);
+    assert.match(await c.start(), /^started in \d+\.\d s \(log: .*local-cluster\.log\)$/);
+    assert.equal(read("kube.sh.leases"), "4242");
+    assert.equal(read("kube.sh.env"), "verify=0", "the driver skips setup's smoke test");
+    assert.match(await c.release(), /^stopped in \d+\.\d s$/);
+    assert.equal(read("kube-stop.sh.leases"), "", "the lease is dropped before the stop decides");
+    const log = read("logs/local-cluster.log");
+    assert.match(
+      log,
+      /kube\.sh[\s\S]*started \(pid 42\)[\s\S]*kube-stop\.sh --if-unused[\s\S]*stopped in 3 s/,
+    );
+  });
+
+  it("says when the cluster already ran or stays for a lab", async () => {
+    script("kube.sh", [
+      "[setup/kube] etcd                running (pid 42)",
+      "[setup/kube] cluster ready in 0 s",
+    ]);
+    script("kube-stop.sh", ["[setup/kube] kept running: labs still in it: lab-alice"]);
+    const c = control(7);
+    assert.equal(await c.start(), "already running");
+    assert.equal(await c.release(), "kept running: labs still in it: lab-alice");
+  });
+
+  it("a failing script rejects with its exit code and last lines", async () => {
+    script("kube.sh", ["step one", "scripts/setup/kube*.sh must run as root"], 1);
+    await assert.rejects(
+      control(7).start(),
+      /kube\.sh exited 1: step one \| scripts\/setup\/kube\*\.sh must run as root/,
+    );
   });
 });
