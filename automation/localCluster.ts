@@ -143,8 +143,8 @@ export function scriptCluster(o: ScriptClusterOptions): ClusterControl {
 }
 
 /**
- * The lab's own cluster for this environment, or undefined when there is none to own: the user
- * set LAB_KUBECONFIG themselves, or setup:local recorded no cluster (env.json without it).
+ * The lab's own cluster for this environment, or undefined when there is none to own: setup:local
+ * recorded no cluster (env.json without LAB_KUBECONFIG), or LAB_KUBECONFIG names another one.
  */
 export function ownedCluster(
   toolchain: Toolchain | undefined,
@@ -152,7 +152,8 @@ export function ownedCluster(
   projectDir: string,
   logDir: string,
 ): ClusterControl | undefined {
-  if (!toolchain?.envSet.includes("LAB_KUBECONFIG") || !env.LAB_KUBECONFIG) return undefined;
+  const own = toolchain?.fileEnv.LAB_KUBECONFIG;
+  if (!own || env.LAB_KUBECONFIG !== own) return undefined;
   return scriptCluster({
     scriptsDir: path.join(projectDir, "scripts", "setup"),
     env,

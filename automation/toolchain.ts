@@ -28,6 +28,8 @@ export interface Toolchain {
   envSet: string[];
   /** For the workspace's env: every key the file names with its effective value, and PATH. */
   envVars: Record<string, string>;
+  /** The variables as the file gives them (before the environment's own values win). */
+  fileEnv: Record<string, string>;
   /** What was wrong with the file (unreadable, not JSON, bad entries skipped). */
   problems: string[];
 }
@@ -82,7 +84,15 @@ export function parseToolchainFile(text: string): { file?: ToolchainFile; proble
  */
 export function loadToolchain(env: NodeJS.ProcessEnv): Toolchain {
   const file = toolchainFile(env);
-  const t: Toolchain = { file, loaded: false, pathAdded: [], envSet: [], envVars: {}, problems: [] };
+  const t: Toolchain = {
+    file,
+    loaded: false,
+    pathAdded: [],
+    envSet: [],
+    envVars: {},
+    fileEnv: {},
+    problems: [],
+  };
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -95,6 +105,7 @@ export function loadToolchain(env: NodeJS.ProcessEnv): Toolchain {
   t.problems.push(...parsed.problems);
   if (!parsed.file) return t;
   t.loaded = true;
+  t.fileEnv = { ...parsed.file.env };
   const current = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
   t.pathAdded = [...new Set(parsed.file.path)].filter((p) => !current.includes(p));
   if (t.pathAdded.length > 0) env.PATH = [...t.pathAdded, ...current].join(path.delimiter);

@@ -7,8 +7,10 @@ import {
   ClusterControl,
   clusterArchsOf,
   localClusterConfig,
+  ownedCluster,
   scriptCluster,
 } from "../../automation/localCluster";
+import { Toolchain } from "../../automation/toolchain";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, FakeSignals, runCli } from "./harness";
 import { NodeInfo } from "../../automation/verify/types";
@@ -208,6 +210,32 @@ describe("the lab's own local cluster (driver)", () => {
       assert.equal(r.code, 0, r.out + r.err);
       assert.ok(!engine.calls.some((c) => c.startsWith("cluster-")), engine.calls.join(", "));
     }
+  });
+});
+
+describe("ownedCluster: which cluster the lab may start and stop", () => {
+  const own = "/c/kube/admin.kubeconfig";
+  const toolchain = (fileEnv: Record<string, string>): Toolchain => ({
+    file: "/c/env.json",
+    loaded: true,
+    pathAdded: [],
+    envSet: [],
+    envVars: {},
+    fileEnv,
+    problems: [],
+  });
+  const owned = (t: Toolchain | undefined, env: NodeJS.ProcessEnv) =>
+    ownedCluster(t, env, "/repo", "/repo/.lab-logs") !== undefined;
+
+  it("the cluster env.json records, whoever put LAB_KUBECONFIG in the environment", () => {
+    // Loaded by this process, or already exported by a parent that loaded env.json (bench, a shell).
+    assert.equal(owned(toolchain({ LAB_KUBECONFIG: own }), { LAB_KUBECONFIG: own }), true);
+  });
+
+  it("not another cluster, nor none", () => {
+    assert.equal(owned(toolchain({ LAB_KUBECONFIG: own }), { LAB_KUBECONFIG: "/home/me/.kube/kind" }), false);
+    assert.equal(owned(toolchain({}), { LAB_KUBECONFIG: own }), false);
+    assert.equal(owned(undefined, { LAB_KUBECONFIG: own }), false);
   });
 });
 

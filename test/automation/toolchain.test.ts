@@ -36,6 +36,7 @@ describe("local toolchain file (env.json)", () => {
       pathAdded: [],
       envSet: [],
       envVars: {},
+      fileEnv: {},
       problems: [],
     });
     assert.deepEqual(env, { LAB_CACHE_DIR: dir, PATH: "/usr/bin" });
@@ -74,6 +75,7 @@ describe("local toolchain file (env.json)", () => {
       DOCKER_CONFIG: "/mine",
       BUILDX_BUILDER: "lab",
     });
+    assert.equal(t.fileEnv.DOCKER_CONFIG, "/lab/docker", "the file's own value is kept too");
     // Loading twice (e.g. a shell that sourced env.sh already) adds nothing.
     const again = loadToolchain(env);
     assert.deepEqual(again.pathAdded, []);
@@ -135,7 +137,15 @@ describe("local toolchain file (env.json)", () => {
 
 describe("missing Pulumi CLI message", () => {
   const base = "the Pulumi CLI was not found on PATH. Install it (https://www.pulumi.com/docs/install/)";
-  const absent = { file: "/c/env.json", loaded: false, pathAdded: [], envSet: [], envVars: {}, problems: [] };
+  const absent = {
+    file: "/c/env.json",
+    loaded: false,
+    pathAdded: [],
+    envSet: [],
+    envVars: {},
+    fileEnv: {},
+    problems: [],
+  };
 
   it("local target: run npm run setup:local (again, when env.json did not help)", () => {
     assert.equal(
