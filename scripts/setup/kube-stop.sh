@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Stop the local cluster that scripts/setup/kube.sh started and leave nothing behind: no
-# processes (daemons, shims, pods), no containers, no mounts, no netns, no bridge, no iptables
-# chains of kube-proxy/kubelet/CNI, no kubepods cgroups; route_localnet restored. Cluster state
-# (etcd data, kubelet dir, pod logs) is wiped too unless LAB_KUBE_KEEP_STATE=1; binaries, certs,
-# kubeconfigs and the image cache of the CRI containerd stay, so the next kube.sh is quick.
+# Stop the local cluster that scripts/setup/kube.sh started, both nodes (the arm64 one whatever
+# LAB_KUBE_ARM64_NODE says), and leave nothing behind: no processes (daemons, shims, pods), no
+# containers, no mounts, no netns, no bridges, no iptables chains of kube-proxy/kubelet/CNI, no
+# kubepods or /lab-arm64 cgroups; route_localnet and ip_forward restored. Cluster state (etcd
+# data, kubelet dirs, pod logs) is wiped too unless LAB_KUBE_KEEP_STATE=1; binaries, certs,
+# kubeconfigs and the image caches of both containerds stay, so the next kube.sh is quick.
 #
 # --if-unused (the lab driver's way, automation/localCluster.ts): stop only when no lab uses the
 # cluster, i.e. no live process holds a lease in $LAB_KUBE_DIR/leases (a file named by its pid,
@@ -39,7 +40,7 @@ in_use() {
 
 if [ "${1:-}" = --if-unused ]; then
   running=0
-  for d in kube-containerd kube-etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
+  for d in kube-containerd kube-etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy "${kube_arm64_daemons[@]}"; do
     if lab_pid_alive "$(kube_pid "$d")"; then running=1; fi
   done
   if [ "$running" = 0 ]; then
@@ -79,6 +80,11 @@ nodes_step() {
   if [ -f "$LAB_KUBE_RUN_DIR/route_localnet.orig" ]; then
     cat "$LAB_KUBE_RUN_DIR/route_localnet.orig" >/proc/sys/net/ipv4/conf/all/route_localnet
     rm -f "$LAB_KUBE_RUN_DIR/route_localnet.orig"
+  fi
+  # kube.sh turns on forwarding for the arm64 node, if it was off.
+  if [ -f "$LAB_KUBE_RUN_DIR/ip_forward.orig" ]; then
+    cat "$LAB_KUBE_RUN_DIR/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward
+    rm -f "$LAB_KUBE_RUN_DIR/ip_forward.orig"
   fi
   LAB_STATUS="stopped: ${STOPPED[*]:-nothing was running}"
 }
@@ -203,29 +209,42 @@ state_step() {
     return 0
   fi
   rm -rf "$KUBE_ETCD_DATA" "$KUBE_KUBELET_ROOT" "$KUBE_POD_LOGS" "$LAB_KUBE_RUN_DIR"
+  # The arm64 node's (its containerd root, the image cache, stays).
+  local d
+  for d in kubelet pod-logs var-lib-kubelet var-log-containers; do rm -rf "${KUBE_ARM64_DIR:?}/$d"; done
   # The kubelet links every container's log into /var/log/containers (a fixed path).
   local l n=0
   for l in /var/log/containers/*.log; do
     [ -L "$l" ] || continue
     case "$(readlink "$l")" in "$KUBE_POD_LOGS"/*) rm -f "$l"; n=$((n + 1)) ;; esac
   done
-  LAB_STATUS="wiped etcd data, kubelet dir, pod logs ($n links in /var/log/containers), $LAB_KUBE_RUN_DIR"
+  LAB_STATUS="wiped etcd data, kubelet dirs, pod logs ($n links in /var/log/containers), $LAB_KUBE_RUN_DIR"
 }
 
-# Fixed paths outside our dirs: the kubelet's device-plugin socket dir, containerd's shim socket
-# and fifo dirs, libcni's result cache. Only our entries, and only directories left empty.
+# Fixed paths outside our dirs: the kubelet's device-plugin socket dir and container log links,
+# containerd's pod netns, shim socket and fifo dirs, libcni's result cache. Only our entries, and only
+# directories left empty. (The arm64 node is down by now: it bind-mounts over /var/lib/kubelet,
+# and removing that dir would detach its mounts.)
 host_dirs_step() {
   local n=0 d
   rm -f /var/lib/kubelet/device-plugins/kubelet.sock /var/lib/kubelet/device-plugins/kubelet_internal_checkpoint
   rm -f /var/lib/cni/results/lab-*
-  for d in /var/lib/kubelet/device-plugins /var/lib/kubelet /var/lib/cni/results /var/lib/cni \
+  for d in /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers /var/lib/cni/results /var/lib/cni /run/netns \
     /run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd; do
     [ -d "$d" ] && rmdir "$d" 2>/dev/null && n=$((n + 1))
   done
   LAB_STATUS="removed $n empty directories"
 }
 
+# The arm64 node first, all of it (kube-lib.sh): then nothing runs in its mount namespace when
+# the host dirs it bind-mounts over are removed below.
+arm64_step() {
+  LAB_STEP_LOG="$LAB_LOGS/kube-stop.log"
+  if kube_arm64_present; then kube_arm64_down; else LAB_STATUS="not running"; fi
+}
+
 start=$(date +%s)
+lab_step stop-arm64-node arm64_step
 lab_step stop-nodes nodes_step
 lab_step stop-pods pods_step
 lab_step stop-control-plane control_plane_step

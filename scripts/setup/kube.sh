@@ -3,7 +3,9 @@
 # bound to loopback: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and
 # kube-proxy built from k8s.io/kubernetes (tools/kube), a containerd of its own for the CRI
 # (Debian's), the bridge CNI plugin, a pause image made here, and an admin kubeconfig at
-# $LAB_CACHE_DIR/kube/admin.kubeconfig.
+# $LAB_CACHE_DIR/kube/admin.kubeconfig. With LAB_KUBE_ARM64_NODE=1 (the default) a second node,
+# an honest arm64 one: an arm64 kubelet and containerd (tools/containerd, patched) run by
+# qemu-user through binfmt, in a mount namespace of their own, with their own bridge.
 #
 # Idempotent: starts what is down, restarts what changed, one line per step. Needs the
 # toolchain of scripts/setup/docker.sh (registry on 127.0.0.1:5000, buildkitd) for the pause
@@ -58,26 +60,80 @@ kube_ldflags() {
   printf '%s' "$ld"
 }
 
-# build_step NAME PACKAGE: go build PACKAGE from tools/kube into $KUBE_BIN/NAME.
+# build_step NAME PACKAGE [GOARCH]: go build PACKAGE from tools/kube into $KUBE_BIN/NAME, or for
+# linux/GOARCH into $KUBE_BIN/GOARCH/NAME.
 build_step() {
-  local name="$1" pkg="$2" key stamp="$KUBE_BIN/.$1.stamp"
+  local name="$1" pkg="$2" arch="${3:-}" key
+  local out="$KUBE_BIN/${arch:+$arch/}$name" stamp="$KUBE_BIN/.${arch:+$arch-}$name.stamp"
   command -v go >/dev/null || { echo "go not found (expected /usr/local/go/bin/go)" >&2; return 1; }
   case "$pkg" in ./*) key="$(bin_key "${pkg#./}")" ;; *) key="$(bin_key)" ;; esac
-  if [ -x "$KUBE_BIN/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
-    LAB_STATUS="cached: $(kube_version) in $KUBE_BIN"
+  key="$key${arch:+ $arch}"
+  if [ -x "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
+    LAB_STATUS="cached: $(kube_version) in $(dirname "$out")"
     return 0
   fi
-  LAB_STEP_LOG="$LAB_LOGS/kube-build-$name.log"
+  LAB_STEP_LOG="$LAB_LOGS/kube-build-${arch:+$arch-}$name.log"
+  mkdir -p "$(dirname "$out")"
   local tmp; tmp="$(mktemp -d "$KUBE_BIN/.build.XXXXXX")"
   (
     cd "$KUBE_TOOLS_DIR"
+    [ -z "$arch" ] || export GOOS=linux GOARCH="$arch"
     go version
     CGO_ENABLED=0 go build -mod=readonly -buildvcs=false -trimpath -ldflags "$(kube_ldflags)" -o "$tmp/$name" "$pkg"
   ) >"$LAB_STEP_LOG" 2>&1
-  mv -f "$tmp/$name" "$KUBE_BIN/$name"
+  mv -f "$tmp/$name" "$out"
   rmdir "$tmp"
   printf '%s\n' "$key" >"$stamp"
-  LAB_STATUS="built $name $(kube_version) ($(go env GOVERSION), $(du -m "$KUBE_BIN/$name" | cut -f1) MB)"
+  LAB_STATUS="built ${arch:+$arch/}$name $(kube_version) ($(go env GOVERSION), $(du -m "$out" | cut -f1) MB)"
+}
+
+containerd_version() { awk '$1 == "github.com/containerd/containerd" { print $2; exit }' "$KUBE_CONTAINERD_TOOLS_DIR/go.mod"; }
+
+# The arm64 node's runtime, from tools/containerd: containerd for linux/arm64, patched (qemu-user
+# refuses PR_SET_SECCOMP, so its CRI would find seccomp unsupported and fail every sandbox; and
+# the filter must be the amd64 one, since the host runc applies it to qemu's amd64 syscalls), and
+# containerd-shim-runc-v2 for the host (qemu-user refuses PR_SET_CHILD_SUBREAPER, so an arm64
+# shim exits at start). The patch is applied to a copy of the module under $LAB_KUBE_DIR/src,
+# wired in by a temporary -modfile with a replace, so the committed go.mod stays plain.
+arm64_containerd_build_step() {
+  local v key stamp="$KUBE_BIN/.arm64-containerd.stamp" t="$KUBE_CONTAINERD_TOOLS_DIR"
+  command -v go >/dev/null || { echo "go not found (expected /usr/local/go/bin/go)" >&2; return 1; }
+  v="$(containerd_version)"
+  key="$(printf '%s %s %s\n' "$(go env GOVERSION)" "$v" "$(cat "$t/go.mod" "$t/go.sum" "$t"/patches/*.patch | sha256sum | cut -c1-16)")"
+  if [ -x "$KUBE_ARM64_BIN/containerd" ] && [ -x "$KUBE_ARM64_BIN/path/containerd-shim-runc-v2" ] &&
+    [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
+    LAB_STATUS="cached: containerd $v (arm64, patched) + shim (amd64) in $KUBE_ARM64_BIN"
+    return 0
+  fi
+  LAB_STEP_LOG="$LAB_LOGS/kube-build-arm64-containerd.log"
+  local src="$LAB_KUBE_DIR/src" tmp
+  tmp="$(mktemp -d "$KUBE_BIN/.build.XXXXXX")"
+  local ld="-s -w -X github.com/containerd/containerd/version.Version=$v"
+  ld+=" -X github.com/containerd/containerd/version.Revision=module-$v+lab-seccomp-under-qemu"
+  ld+=" -X github.com/containerd/containerd/version.Package=github.com/containerd/containerd"
+  local flags=(-mod=readonly -buildvcs=false -trimpath -tags "no_btrfs no_devmapper no_zfs no_aufs" -ldflags "$ld")
+  (
+    cd "$t"
+    go version
+    go mod download github.com/containerd/containerd
+    rm -rf "$src"; mkdir -p "$src"
+    cp -r "$(go env GOMODCACHE)/github.com/containerd/containerd@$v" "$src/containerd"
+    chmod -R u+w "$src/containerd"
+    for p in patches/*.patch; do echo "applying $p"; patch -d "$src/containerd" -p1 <"$p"; done
+    cp go.mod "$src/go.mod"; cp go.sum "$src/go.sum"
+    go mod edit -modfile "$src/go.mod" -replace "github.com/containerd/containerd=$src/containerd"
+    CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -modfile "$src/go.mod" "${flags[@]}" -o "$tmp/containerd" github.com/containerd/containerd/cmd/containerd
+    CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build "${flags[@]}" -o "$tmp/containerd-shim-runc-v2" github.com/containerd/containerd/cmd/containerd-shim-runc-v2
+  ) >"$LAB_STEP_LOG" 2>&1
+  rm -rf "$src"
+  mkdir -p "$KUBE_ARM64_BIN/path"
+  mv -f "$tmp/containerd" "$KUBE_ARM64_BIN/containerd"
+  mv -f "$tmp/containerd-shim-runc-v2" "$KUBE_ARM64_BIN/path/containerd-shim-runc-v2"
+  # containerd looks its shim up in PATH: the node's containerd runs with this dir first.
+  ln -sfn ../containerd "$KUBE_ARM64_BIN/path/containerd"
+  rmdir "$tmp"
+  printf '%s\n' "$key" >"$stamp"
+  LAB_STATUS="built containerd $v (arm64, patched, $(du -m "$KUBE_ARM64_BIN/containerd" | cut -f1) MB) + containerd-shim-runc-v2 (amd64, $(du -m "$KUBE_ARM64_BIN/path/containerd-shim-runc-v2" | cut -f1) MB)"
 }
 
 # --- pause image -----------------------------------------------------------------
@@ -158,6 +214,12 @@ pki_step() {
   cert kube-proxy "/CN=system:kube-proxy" clientAuth
   cert kubelet-client "/O=system:nodes/CN=system:node:$n" clientAuth
   cert kubelet-server "/CN=$n" serverAuth "DNS:$n,DNS:localhost,IP:127.0.0.1,IP:$LAB_KUBE_NODE_IP"
+  if [ "$LAB_KUBE_ARM64_NODE" = 1 ]; then
+    local a="$LAB_KUBE_ARM64_NODE_NAME"
+    cert kubelet-arm64-client "/O=system:nodes/CN=system:node:$a" clientAuth
+    # The apiserver reaches it at its InternalIP (see kubelet_reach).
+    cert kubelet-arm64-server "/CN=$a" serverAuth "DNS:$a,DNS:localhost,IP:127.0.0.1,IP:$LAB_KUBE_ARM64_NODE_IP"
+  fi
   if [ ! -s "$KUBE_PKI/sa.key" ]; then
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$KUBE_PKI/sa.key" 2>>"$LAB_STEP_LOG"
     openssl pkey -in "$KUBE_PKI/sa.key" -pubout -out "$KUBE_PKI/sa.pub" 2>>"$LAB_STEP_LOG"
@@ -202,57 +264,89 @@ kubeconfig_step() {
   kubeconfig "$KUBE_ETC/scheduler.kubeconfig" system:kube-scheduler scheduler
   kubeconfig "$KUBE_ETC/kube-proxy.kubeconfig" system:kube-proxy kube-proxy
   kubeconfig "$KUBE_ETC/kubelet.kubeconfig" "system:node:$LAB_KUBE_NODE_NAME" kubelet-client
+  if [ "$LAB_KUBE_ARM64_NODE" = 1 ]; then
+    mkdir -p "$KUBE_ARM64_ETC"
+    kubeconfig "$KUBE_ARM64_ETC/kubelet-arm64.kubeconfig" "system:node:$LAB_KUBE_ARM64_NODE_NAME" kubelet-arm64-client
+  fi
   if [ "${#KUBECONFIGS_MADE[@]}" -eq 0 ]; then LAB_STATUS="up to date ($KUBE_ADMIN_KUBECONFIG)"; else LAB_STATUS="wrote ${KUBECONFIGS_MADE[*]}"; fi
 }
 
 # --- pod network ----------------------------------------------------------------
 
-network_step() {
-  local made=""
-  if ! ip link show "$LAB_KUBE_BRIDGE" >/dev/null 2>&1; then
-    ip link add "$LAB_KUBE_BRIDGE" type bridge
-    made="created "
+# bridge_up BRIDGE IP/PREFIX: the bridge with that address, up; prints " (created)" if it was new.
+bridge_up() {
+  if ! ip link show "$1" >/dev/null 2>&1; then
+    ip link add "$1" type bridge
+    printf ' (created)'
   fi
-  local prefix="${LAB_KUBE_POD_CIDR#*/}"
-  ip -4 addr show dev "$LAB_KUBE_BRIDGE" | grep -q "inet $LAB_KUBE_NODE_IP/$prefix" ||
-    ip addr add "$LAB_KUBE_NODE_IP/$prefix" dev "$LAB_KUBE_BRIDGE"
-  ip link set "$LAB_KUBE_BRIDGE" up
-  mkdir -p "$KUBE_ETC/cni"
-  # No default route and no masquerading: pods reach the pod range (on-link) and Services only.
-  cat >"$KUBE_ETC/cni/10-lab.conflist.tmp" <<JSON
+  ip -4 addr show dev "$1" | grep -q "inet $2" || ip addr add "$2" dev "$1"
+  ip link set "$1" up
+}
+
+# conflist NAME BRIDGE POD_CIDR GATEWAY IPAM_DIR [OTHER_POD_CIDR]: a bridge network. No default
+# route and no masquerading: pods reach their own range (on-link), Services, and the other
+# node's pod range (through the host, which routes between the bridges) only.
+conflist() {
+  local routes="{ \"dst\": \"$LAB_KUBE_SERVICE_CIDR\" }"
+  [ -z "${6:-}" ] || routes+=", { \"dst\": \"$6\" }"
+  cat <<JSON
 {
   "cniVersion": "1.0.0",
-  "name": "lab",
+  "name": "$1",
   "plugins": [
     {
       "type": "bridge",
-      "bridge": "$LAB_KUBE_BRIDGE",
+      "bridge": "$2",
       "isGateway": true,
       "ipMasq": false,
       "hairpinMode": true,
       "ipam": {
         "type": "host-local",
-        "dataDir": "$LAB_KUBE_RUN_DIR/cni-ipam",
-        "ranges": [[{ "subnet": "$LAB_KUBE_POD_CIDR", "gateway": "$LAB_KUBE_NODE_IP" }]],
-        "routes": [{ "dst": "$LAB_KUBE_SERVICE_CIDR" }]
+        "dataDir": "$5",
+        "ranges": [[{ "subnet": "$3", "gateway": "$4" }]],
+        "routes": [$routes]
       }
     },
     { "type": "portmap", "capabilities": { "portMappings": true } }
   ]
 }
 JSON
+}
+
+network_step() {
+  local made="" prefix="${LAB_KUBE_POD_CIDR#*/}" other="" created
+  created="$(bridge_up "$LAB_KUBE_BRIDGE" "$LAB_KUBE_NODE_IP/$prefix")"
+  mkdir -p "$KUBE_ETC/cni"
+  [ "$LAB_KUBE_ARM64_NODE" != 1 ] || other="$LAB_KUBE_ARM64_POD_CIDR"
+  conflist lab "$LAB_KUBE_BRIDGE" "$LAB_KUBE_POD_CIDR" "$LAB_KUBE_NODE_IP" "$LAB_KUBE_RUN_DIR/cni-ipam" "$other" >"$KUBE_ETC/cni/10-lab.conflist.tmp"
   if cmp -s "$KUBE_ETC/cni/10-lab.conflist.tmp" "$KUBE_ETC/cni/10-lab.conflist"; then
     rm -f "$KUBE_ETC/cni/10-lab.conflist.tmp"
   else
     mv -f "$KUBE_ETC/cni/10-lab.conflist.tmp" "$KUBE_ETC/cni/10-lab.conflist"; made+="wrote CNI config; "
   fi
-  LAB_STATUS="${made}bridge $LAB_KUBE_BRIDGE $LAB_KUBE_NODE_IP/$prefix, pods $LAB_KUBE_POD_CIDR"
+  LAB_STATUS="${made}bridge $LAB_KUBE_BRIDGE $LAB_KUBE_NODE_IP/$prefix$created, pods $LAB_KUBE_POD_CIDR"
+  [ "$LAB_KUBE_ARM64_NODE" = 1 ] || return 0
+  # The arm64 node: its own bridge and range (its own containerd reads its own CNI dir).
+  local aprefix="${LAB_KUBE_ARM64_POD_CIDR#*/}"
+  created="$(bridge_up "$LAB_KUBE_ARM64_BRIDGE" "$LAB_KUBE_ARM64_NODE_IP/$aprefix")"
+  mkdir -p "$KUBE_ARM64_ETC/cni"
+  conflist lab-arm64 "$LAB_KUBE_ARM64_BRIDGE" "$LAB_KUBE_ARM64_POD_CIDR" "$LAB_KUBE_ARM64_NODE_IP" \
+    "$LAB_KUBE_ARM64_RUN_DIR/cni-ipam" "$LAB_KUBE_POD_CIDR" | write_if_changed "$KUBE_ARM64_ETC/cni/10-lab-arm64.conflist"
+  LAB_STATUS+="; bridge $LAB_KUBE_ARM64_BRIDGE $LAB_KUBE_ARM64_NODE_IP/$aprefix$created, pods $LAB_KUBE_ARM64_POD_CIDR (arm64 node)"
+  # Pods of one node reach the other's through the host (kube-stop.sh restores the value).
+  if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != 1 ]; then
+    [ -f "$LAB_KUBE_RUN_DIR/ip_forward.orig" ] || cat /proc/sys/net/ipv4/ip_forward >"$LAB_KUBE_RUN_DIR/ip_forward.orig"
+    echo 1 >/proc/sys/net/ipv4/ip_forward
+    LAB_STATUS+="; set ip_forward=1"
+  fi
 }
 
 # --- daemons --------------------------------------------------------------------
 
 # daemon_step NAME HEALTH_FN SECONDS COMMAND...: (re)start COMMAND unless it runs with the same
-# command line, config files (KUBE_DAEMON_FILES) and binaries, and HEALTH_FN answers.
+# command line, config files (KUBE_DAEMON_FILES) and binaries (unless KUBE_DAEMON_STAMPS=0), and
+# HEALTH_FN answers.
+KUBE_DAEMON_STAMPS=1
 daemon_step() {
   local name="$1" health="$2" secs="$3"; shift 3
   LAB_STEP_LOG="$LAB_LOGS/$name.log"
@@ -260,7 +354,7 @@ daemon_step() {
   fp="$(
     printf '%s\n' "$*"
     for f in "${KUBE_DAEMON_FILES[@]}"; do cat "$f"; done
-    cat "$KUBE_BIN"/.*.stamp 2>/dev/null
+    [ "$KUBE_DAEMON_STAMPS" = 0 ] || cat "$KUBE_BIN"/.*.stamp 2>/dev/null
   )"
   fp="$(printf '%s' "$fp" | sha256sum | cut -c1-16)"
   local pid; pid="$(kube_pid "$name")"
@@ -284,20 +378,22 @@ daemon_step() {
   LAB_STATUS="$RESTARTED (pid $(kube_pid "$name"))"
 }
 
+# containerd_config ROOT RUN_DIR CNI_CONF_DIR [RUNC]: a CRI runtime's config.toml; socket, state
+# and runc root under RUN_DIR. RUNC (the arm64 node's) also sets what its mount namespace needs.
 containerd_config() {
   cat <<TOML
 # Written by scripts/setup/kube.sh: the CRI runtime of the local cluster, separate from
 # dockerd's containerd (own socket, root and state).
 version = 2
-root = "$LAB_KUBE_DIR/containerd"
-state = "$LAB_KUBE_RUN_DIR/containerd"
+root = "$1"
+state = "$2/containerd"
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
 
 [grpc]
-  address = "$KUBE_CONTAINERD_SOCK"
+  address = "$2/containerd.sock"
 
 [ttrpc]
-  address = "$KUBE_CONTAINERD_SOCK.ttrpc"
+  address = "$2/containerd.sock.ttrpc"
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$LAB_KUBE_PAUSE_IMAGE"
@@ -306,6 +402,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # (runc failed with "failed to update /proc/self/oom_score_adj: Permission denied" for the
   # sandbox's -998): never ask for less than containerd's own score.
   restrict_oom_score_adj = true
+TOML
+  [ -z "${4:-}" ] || cat <<TOML
+  # Pod netns bind mounts under the state dir (in the node's mount namespace), not /run/netns.
+  netns_mounts_under_state_dir = true
+TOML
+  cat <<TOML
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -313,27 +415,38 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
-        Root = "$LAB_KUBE_RUN_DIR/runc"
+TOML
+  [ -z "${4:-}" ] || cat <<TOML
+        # The host's runc (native amd64: namespaces, seccomp, cgroups).
+        BinaryName = "$4"
+TOML
+  cat <<TOML
+        Root = "$2/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$LAB_KUBE_CNI_BIN_DIR"
-    conf_dir = "$KUBE_ETC/cni"
+    conf_dir = "$3"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$KUBE_ETC/containerd/certs.d"
 TOML
 }
 
-containerd_up() { [ -S "$KUBE_CONTAINERD_SOCK" ] && ctr --address "$KUBE_CONTAINERD_SOCK" --connect-timeout 2s version; }
-
-containerd_step() {
+# The loopback registry speaks plain HTTP (both nodes' containerd read this).
+registry_hosts() {
   mkdir -p "$KUBE_ETC/containerd/certs.d/$LAB_REGISTRY"
-  containerd_config | write_if_changed "$KUBE_ETC/containerd/config.toml"
-  # The loopback registry speaks plain HTTP.
   write_if_changed "$KUBE_ETC/containerd/certs.d/$LAB_REGISTRY/hosts.toml" <<TOML
 server = "http://$LAB_REGISTRY"
 
 [host."http://$LAB_REGISTRY"]
   capabilities = ["pull", "resolve"]
 TOML
+}
+
+containerd_up() { [ -S "$KUBE_CONTAINERD_SOCK" ] && ctr --address "$KUBE_CONTAINERD_SOCK" --connect-timeout 2s version; }
+
+containerd_step() {
+  registry_hosts
+  containerd_config "$LAB_KUBE_DIR/containerd" "$LAB_KUBE_RUN_DIR" "$KUBE_ETC/cni" |
+    write_if_changed "$KUBE_ETC/containerd/config.toml"
   KUBE_DAEMON_FILES=("$KUBE_ETC/containerd/config.toml" "$KUBE_ETC/containerd/certs.d/$LAB_REGISTRY/hosts.toml")
   daemon_step kube-containerd containerd_up 30 containerd --config "$KUBE_ETC/containerd/config.toml"
   LAB_STATUS="$LAB_STATUS $(containerd --version | awk '{print $3}') on $KUBE_CONTAINERD_SOCK"
@@ -358,8 +471,10 @@ apiserver_up() {
 
 # The apiserver reaches the kubelet by the node's Hostname address when that name resolves to
 # loopback (then the kubelet listens on 127.0.0.1 only); else by the node IP on the pod bridge.
+# With the arm64 node always by node IP: its name resolves nowhere, and the apiserver uses one
+# address type for all nodes (each kubelet then listens on its own bridge address).
 kubelet_reach() {
-  if getent ahostsv4 "$LAB_KUBE_NODE_NAME" | awk '{print $1}' | grep -q '^127\.'; then
+  if [ "$LAB_KUBE_ARM64_NODE" != 1 ] && getent ahostsv4 "$LAB_KUBE_NODE_NAME" | awk '{print $1}' | grep -q '^127\.'; then
     KUBELET_ADDRESS=127.0.0.1; KUBELET_ADDRESS_TYPES=Hostname
   else
     KUBELET_ADDRESS="$LAB_KUBE_NODE_IP"; KUBELET_ADDRESS_TYPES=InternalIP
@@ -414,30 +529,37 @@ scheduler_step() {
 
 kubelet_up() { curl -fsS --max-time 2 http://127.0.0.1:10248/healthz | grep -qx ok; }
 
+# kubelet_config ADDRESS PORT HEALTHZ_PORT CERT CRI_SOCKET POD_LOGS [CGROUP_ROOT]
 kubelet_config() {
   cat <<YAML
 # Written by scripts/setup/kube.sh
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: $KUBELET_ADDRESS
-port: 10250
+address: $1
+port: $2
 healthzBindAddress: 127.0.0.1
-healthzPort: 10248
+healthzPort: $3
 readOnlyPort: 0
-tlsCertFile: $KUBE_PKI/kubelet-server.crt
-tlsPrivateKeyFile: $KUBE_PKI/kubelet-server.key
+tlsCertFile: $KUBE_PKI/$4.crt
+tlsPrivateKeyFile: $KUBE_PKI/$4.key
 authentication:
   anonymous: { enabled: false }
   webhook: { enabled: true }
   x509: { clientCAFile: $KUBE_PKI/ca.crt }
 authorization:
   mode: Webhook
-containerRuntimeEndpoint: $KUBE_CRI_ENDPOINT
+containerRuntimeEndpoint: unix://$5
 # No systemd here; the host has cgroup v1 (hybrid), which kubelet 1.34 still runs on when told to.
 cgroupDriver: cgroupfs
+YAML
+  [ -z "${7:-}" ] || cat <<YAML
+# The second node's pods go under their own cgroup root (made by kube.sh in each hierarchy).
+cgroupRoot: /$7
+YAML
+  cat <<YAML
 failCgroupV1: false
 failSwapOn: false
-podLogsDir: $KUBE_POD_LOGS
+podLogsDir: $6
 resolvConf: /etc/resolv.conf
 clusterDomain: cluster.local
 serializeImagePulls: false
@@ -458,7 +580,8 @@ YAML
 kubelet_step() {
   kubelet_reach
   mkdir -p "$KUBE_KUBELET_ROOT" "$KUBE_POD_LOGS"
-  kubelet_config | write_if_changed "$KUBE_ETC/kubelet.yaml"
+  kubelet_config "$KUBELET_ADDRESS" 10250 10248 kubelet-server "$KUBE_CONTAINERD_SOCK" "$KUBE_POD_LOGS" |
+    write_if_changed "$KUBE_ETC/kubelet.yaml"
   KUBE_DAEMON_FILES=("$KUBE_ETC/kubelet.yaml" "$KUBE_ETC/kubelet.kubeconfig")
   daemon_step kubelet kubelet_up 60 "$KUBE_BIN/kubelet" \
     --config="$KUBE_ETC/kubelet.yaml" --kubeconfig="$KUBE_ETC/kubelet.kubeconfig" \
@@ -468,9 +591,102 @@ kubelet_step() {
   LAB_STATUS="$LAB_STATUS; serves on $KUBELET_ADDRESS:10250 (apiserver uses $KUBELET_ADDRESS_TYPES)"
 }
 
+# --- the arm64 node ----------------------------------------------------------------
+# Its containerd, its runc shims and its kubelet run in a mount namespace of their own, kept by a
+# holder process (`sleep infinity` after `unshare --mount --propagation slave`; the host's mounts
+# come in, the node's don't go out). There /var/lib/kubelet and /var/log/containers are bind
+# mounts of the node's own dirs: the kubelet wipes /var/lib/kubelet/device-plugins at start
+# whatever --root-dir says, which would remove the host kubelet's socket there.
+
+arm64_ns_up() {
+  local pid; pid="$(kube_pid kube-arm64-ns)"
+  [ -n "$pid" ] && awk '$5 == "/var/lib/kubelet" { k = 1 } $5 == "/var/log/containers" { l = 1 } END { exit !(k && l) }' "/proc/$pid/mountinfo"
+}
+
+arm64_ns_step() {
+  # binfmt_misc runs the arm64 binaries with qemu-user (docker-binfmt.sh registers it with F, so
+  # it also works in the pods' root filesystems).
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  if ! { [ "$(head -n1 "$entry" 2>/dev/null)" = enabled ] && grep -q '^flags: .*F' "$entry"; }; then
+    echo "no qemu-aarch64 binfmt_misc entry with flag F: run scripts/setup/docker.sh (its binfmt step)" >&2
+    return 1
+  fi
+  local d="$KUBE_ARM64_DIR" pre=""
+  # A namespace that is gone or lost its mounts while the node runs: start the node afresh (its
+  # containerd, shims and pods live in the old namespace).
+  if ! { lab_pid_alive "$(kube_pid kube-arm64-ns)" && arm64_ns_up; } &&
+    { lab_pid_alive "$(kube_pid kube-arm64-containerd)" || lab_pid_alive "$(kube_pid kube-arm64-kubelet)"; }; then
+    kube_arm64_down
+    pre="broken mount namespace, $LAB_STATUS; "
+    bridge_up "$LAB_KUBE_ARM64_BRIDGE" "$LAB_KUBE_ARM64_NODE_IP/${LAB_KUBE_ARM64_POD_CIDR#*/}" >/dev/null
+  fi
+  mkdir -p "$d/var-lib-kubelet" "$d/var-log-containers" /var/lib/kubelet /var/log/containers
+  # Restarted only when it is down: not when binaries change (KUBE_DAEMON_STAMPS).
+  KUBE_DAEMON_FILES=() KUBE_DAEMON_STAMPS=0
+  daemon_step kube-arm64-ns arm64_ns_up 10 unshare --mount --propagation slave sh -c \
+    "mount --bind '$d/var-lib-kubelet' /var/lib/kubelet && mount --bind '$d/var-log-containers' /var/log/containers && exec sleep infinity"
+  KUBE_DAEMON_STAMPS=1
+  LAB_STATUS="$pre$LAB_STATUS; /var/lib/kubelet, /var/log/containers from $d"
+}
+
+arm64_containerd_up() { [ -S "$KUBE_ARM64_SOCK" ] && ctr --address "$KUBE_ARM64_SOCK" --connect-timeout 2s version; }
+
+arm64_containerd_step() {
+  mkdir -p "$KUBE_ARM64_ETC" "$LAB_KUBE_ARM64_RUN_DIR"
+  registry_hosts
+  containerd_config "$KUBE_ARM64_DIR/containerd" "$LAB_KUBE_ARM64_RUN_DIR" "$KUBE_ARM64_ETC/cni" "$(command -v runc)" |
+    write_if_changed "$KUBE_ARM64_ETC/containerd.toml"
+  KUBE_DAEMON_FILES=("$KUBE_ARM64_ETC/containerd.toml" "$KUBE_ETC/containerd/certs.d/$LAB_REGISTRY/hosts.toml")
+  # nsenter execs in place (mount namespace only), so the pid file is the daemon's.
+  local ns=(nsenter -t "$(kube_pid kube-arm64-ns)" -m --)
+  # LAB_SECCOMP_*: tools/containerd/patches/seccomp-under-qemu.patch.
+  daemon_step kube-arm64-containerd arm64_containerd_up 60 "${ns[@]}" env \
+    PATH="$KUBE_ARM64_BIN/path:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    LAB_SECCOMP_ASSUME_ENABLED=1 LAB_SECCOMP_ARCH=amd64 \
+    "$KUBE_ARM64_BIN/path/containerd" --config "$KUBE_ARM64_ETC/containerd.toml"
+  LAB_STATUS="$LAB_STATUS $(ctr --address "$KUBE_ARM64_SOCK" --connect-timeout 2s version 2>/dev/null | awk '/Server/ { s = 1 } s && /Version:/ { print $2; exit }') (linux/arm64, qemu-user) on $KUBE_ARM64_SOCK"
+}
+
+arm64_kubelet_up() { curl -fsS --max-time 2 "http://127.0.0.1:$KUBE_ARM64_HEALTHZ_PORT/healthz" | grep -qx ok; }
+
+arm64_kubelet_step() {
+  local d="$KUBE_ARM64_DIR" f
+  mkdir -p "$d/kubelet" "$d/pod-logs"
+  # cgroupRoot must exist in every v1 hierarchy; a new cpuset cgroup has no cpus/mems yet.
+  for f in /sys/fs/cgroup/*/; do
+    case "$f" in */unified/) ;; *) mkdir -p "$f$KUBE_ARM64_CGROUP" ;; esac
+  done
+  for f in cpus mems; do
+    [ -n "$(cat "/sys/fs/cgroup/cpuset/$KUBE_ARM64_CGROUP/cpuset.$f")" ] ||
+      cat "/sys/fs/cgroup/cpuset/cpuset.$f" >"/sys/fs/cgroup/cpuset/$KUBE_ARM64_CGROUP/cpuset.$f"
+  done
+  kubelet_config "$LAB_KUBE_ARM64_NODE_IP" "$KUBE_ARM64_PORT" "$KUBE_ARM64_HEALTHZ_PORT" kubelet-arm64-server \
+    "$KUBE_ARM64_SOCK" "$d/pod-logs" "$KUBE_ARM64_CGROUP" | write_if_changed "$KUBE_ARM64_ETC/kubelet.yaml"
+  KUBE_DAEMON_FILES=("$KUBE_ARM64_ETC/kubelet.yaml" "$KUBE_ARM64_ETC/kubelet-arm64.kubeconfig")
+  local ns=(nsenter -t "$(kube_pid kube-arm64-ns)" -m --)
+  daemon_step kube-arm64-kubelet arm64_kubelet_up 120 "${ns[@]}" "$KUBE_ARM64_BIN/kubelet" \
+    --config="$KUBE_ARM64_ETC/kubelet.yaml" --kubeconfig="$KUBE_ARM64_ETC/kubelet-arm64.kubeconfig" \
+    --root-dir="$d/kubelet" --cert-dir="$d/kubelet/pki" --volume-plugin-dir="$d/kubelet/volume-plugins" \
+    --hostname-override="$LAB_KUBE_ARM64_NODE_NAME" --node-ip="$LAB_KUBE_ARM64_NODE_IP" --v=1
+  LAB_STATUS="$LAB_STATUS; serves on $LAB_KUBE_ARM64_NODE_IP:$KUBE_ARM64_PORT"
+}
+
+# LAB_KUBE_ARM64_NODE=0: no arm64 node; one left from an earlier start is stopped.
+arm64_off_step() {
+  if kube_arm64_present; then
+    kube_arm64_down
+    LAB_STATUS="LAB_KUBE_ARM64_NODE=0: $LAB_STATUS"
+  else
+    LAB_STATUS="off (LAB_KUBE_ARM64_NODE=0)"
+  fi
+}
+
 kube_proxy_up() { curl -fsS --max-time 2 http://127.0.0.1:10256/healthz >/dev/null; }
 
 kube_proxy_step() {
+  # One kube-proxy serves both nodes (they share the host's network namespace).
+  local cidr="$LAB_KUBE_POD_CIDR"
+  [ "$LAB_KUBE_ARM64_NODE" != 1 ] || cidr="$LAB_KUBE_CLUSTER_CIDR"
   write_if_changed "$KUBE_ETC/kube-proxy.yaml" <<YAML
 # Written by scripts/setup/kube.sh
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
@@ -482,7 +698,7 @@ hostnameOverride: $LAB_KUBE_NODE_NAME
 bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
-clusterCIDR: $LAB_KUBE_POD_CIDR
+clusterCIDR: $cidr
 # NodePorts answer on loopback only (iptables mode: sets net.ipv4.conf.all.route_localnet=1;
 # kube-stop.sh restores the previous value).
 nodePortAddresses: ["127.0.0.0/8"]
@@ -502,19 +718,30 @@ YAML
 }
 
 node_ready() {
-  [ "$(kube_kubectl get node "$LAB_KUBE_NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+  [ "$(kube_kubectl get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
 node_step() {
   LAB_STEP_LOG="$LAB_LOGS/kubelet.log"
-  local deadline=$(( $(date +%s) + 120 ))
-  until node_ready; do
-    [ "$(date +%s)" -lt "$deadline" ] || { kube_kubectl describe node "$LAB_KUBE_NODE_NAME" >&2 || true; return 1; }
-    sleep 1
+  local nodes=("$LAB_KUBE_NODE_NAME") n deleted=""
+  if [ "$LAB_KUBE_ARM64_NODE" = 1 ]; then
+    nodes+=("$LAB_KUBE_ARM64_NODE_NAME")
+  elif kube_kubectl get node "$LAB_KUBE_ARM64_NODE_NAME" >/dev/null 2>&1; then
+    # Left from a start with the arm64 node (etcd kept): its labels would still say arm64.
+    kube_kubectl delete node "$LAB_KUBE_ARM64_NODE_NAME" >/dev/null
+    deleted="; deleted node $LAB_KUBE_ARM64_NODE_NAME (LAB_KUBE_ARM64_NODE=0)"
+  fi
+  local deadline=$(( $(date +%s) + 180 ))
+  for n in "${nodes[@]}"; do
+    [ "$n" = "$LAB_KUBE_NODE_NAME" ] || LAB_STEP_LOG="$LAB_LOGS/kube-arm64-kubelet.log"
+    until node_ready "$n"; do
+      [ "$(date +%s)" -lt "$deadline" ] || { kube_kubectl describe node "$n" >&2 || true; return 1; }
+      sleep 1
+    done
   done
-  LAB_STATUS="$(kube_kubectl get node "$LAB_KUBE_NODE_NAME" --no-headers \
-    -o custom-columns='N:.metadata.name,V:.status.nodeInfo.kubeletVersion,A:.metadata.labels.kubernetes\.io/arch,IP:.status.addresses[?(@.type=="InternalIP")].address' |
-    awk '{print $1 " Ready, kubelet " $2 ", kubernetes.io/arch=" $3 ", InternalIP " $4}')"
+  LAB_STATUS="$(kube_kubectl get node "${nodes[@]}" --no-headers \
+    -o custom-columns='N:.metadata.name,V:.status.nodeInfo.kubeletVersion,A:.metadata.labels.kubernetes\.io/arch,M:.status.nodeInfo.architecture,IP:.status.addresses[?(@.type=="InternalIP")].address' |
+    awk '{print $1 " Ready, kubelet " $2 ", kubernetes.io/arch=" $3 ", architecture " $4 ", InternalIP " $5}' | paste -sd';' | sed 's/;/; /g')$deleted"
 }
 
 env_step() {
@@ -537,6 +764,10 @@ lab_step bin-kubelet build_step kubelet k8s.io/kubernetes/cmd/kubelet
 lab_step bin-kube-proxy build_step kube-proxy k8s.io/kubernetes/cmd/kube-proxy
 lab_step bin-kubectl build_step kubectl k8s.io/kubernetes/cmd/kubectl
 lab_step bin-crirm build_step crirm ./crirm
+if [ "$LAB_KUBE_ARM64_NODE" = 1 ]; then
+  lab_step bin-arm64-kubelet build_step kubelet k8s.io/kubernetes/cmd/kubelet arm64
+  lab_step bin-arm64-containerd arm64_containerd_build_step
+fi
 lab_step pause-image pause_step
 lab_step pki pki_step
 lab_step kubeconfigs kubeconfig_step
@@ -547,6 +778,13 @@ lab_step kube-apiserver apiserver_step
 lab_step controller-manager controller_manager_step
 lab_step scheduler scheduler_step
 lab_step kubelet kubelet_step
+if [ "$LAB_KUBE_ARM64_NODE" = 1 ]; then
+  lab_step arm64-ns arm64_ns_step
+  lab_step arm64-containerd arm64_containerd_step
+  lab_step arm64-kubelet arm64_kubelet_step
+else
+  lab_step arm64-node arm64_off_step
+fi
 lab_step kube-proxy kube_proxy_step
 lab_step node node_step
 lab_step env env_step
