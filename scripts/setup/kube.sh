@@ -594,13 +594,27 @@ kubelet_step() {
 # --- the arm64 node ----------------------------------------------------------------
 # Its containerd, its runc shims and its kubelet run in a mount namespace of their own, kept by a
 # holder process (`sleep infinity` after `unshare --mount --propagation slave`; the host's mounts
-# come in, the node's don't go out). There /var/lib/kubelet and /var/log/containers are bind
-# mounts of the node's own dirs: the kubelet wipes /var/lib/kubelet/device-plugins at start
-# whatever --root-dir says, which would remove the host kubelet's socket there.
+# come in, the node's don't go out). There the fixed host paths they write are bind mounts of the
+# node's own dirs: /var/lib/kubelet (the kubelet wipes its device-plugins dir at start whatever
+# --root-dir says, which would remove the host kubelet's socket there), /var/log/containers (log
+# links), and, so that nothing of the node outlives it on the host, /var/lib/cni (libcni's
+# cache) and /run/containerd (shim sockets).
+ARM64_BINDS=(/var/lib/kubelet /var/log/containers /var/lib/cni /run/containerd)
+
+# arm64_bind_source TARGET: the node's own dir mounted on TARGET, e.g. var-lib-kubelet in its
+# state dir (wiped on stop), or run-containerd in its run dir.
+arm64_bind_source() {
+  local name="${1#/}"; name="${name//\//-}"
+  case "$1" in
+    /var/lib/kubelet | /var/log/containers) echo "$KUBE_ARM64_DIR/$name" ;;
+    *) echo "$LAB_KUBE_ARM64_RUN_DIR/$name" ;;
+  esac
+}
 
 arm64_ns_up() {
-  local pid; pid="$(kube_pid kube-arm64-ns)"
-  [ -n "$pid" ] && awk '$5 == "/var/lib/kubelet" { k = 1 } $5 == "/var/log/containers" { l = 1 } END { exit !(k && l) }' "/proc/$pid/mountinfo"
+  local pid t; pid="$(kube_pid kube-arm64-ns)"
+  [ -n "$pid" ] || return 1
+  for t in "${ARM64_BINDS[@]}"; do awk -v t="$t" '$5 == t { f = 1 } END { exit !f }' "/proc/$pid/mountinfo" || return 1; done
 }
 
 arm64_ns_step() {
@@ -611,7 +625,7 @@ arm64_ns_step() {
     echo "no qemu-aarch64 binfmt_misc entry with flag F: run scripts/setup/docker.sh (its binfmt step)" >&2
     return 1
   fi
-  local d="$KUBE_ARM64_DIR" pre=""
+  local pre=""
   # A namespace that is gone or lost its mounts while the node runs: start the node afresh (its
   # containerd, shims and pods live in the old namespace).
   if ! { lab_pid_alive "$(kube_pid kube-arm64-ns)" && arm64_ns_up; } &&
@@ -620,13 +634,18 @@ arm64_ns_step() {
     pre="broken mount namespace, $LAB_STATUS; "
     bridge_up "$LAB_KUBE_ARM64_BRIDGE" "$LAB_KUBE_ARM64_NODE_IP/${LAB_KUBE_ARM64_POD_CIDR#*/}" >/dev/null
   fi
-  mkdir -p "$d/var-lib-kubelet" "$d/var-log-containers" /var/lib/kubelet /var/log/containers
+  # The mount points must exist on the host (kube-stop.sh removes them again once empty).
+  local t src script=""
+  for t in "${ARM64_BINDS[@]}"; do
+    src="$(arm64_bind_source "$t")"
+    mkdir -p "$src"; [ -d "$t" ] || mkdir -m 0711 "$t"
+    script+="mount --bind '$src' '$t' && "
+  done
   # Restarted only when it is down: not when binaries change (KUBE_DAEMON_STAMPS).
   KUBE_DAEMON_FILES=() KUBE_DAEMON_STAMPS=0
-  daemon_step kube-arm64-ns arm64_ns_up 10 unshare --mount --propagation slave sh -c \
-    "mount --bind '$d/var-lib-kubelet' /var/lib/kubelet && mount --bind '$d/var-log-containers' /var/log/containers && exec sleep infinity"
+  daemon_step kube-arm64-ns arm64_ns_up 10 unshare --mount --propagation slave sh -c "${script}exec sleep infinity"
   KUBE_DAEMON_STAMPS=1
-  LAB_STATUS="$pre$LAB_STATUS; /var/lib/kubelet, /var/log/containers from $d"
+  LAB_STATUS="$pre$LAB_STATUS; own $(lab_join ', ' "${ARM64_BINDS[@]}")"
 }
 
 arm64_containerd_up() { [ -S "$KUBE_ARM64_SOCK" ] && ctr --address "$KUBE_ARM64_SOCK" --connect-timeout 2s version; }
