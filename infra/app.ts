@@ -38,6 +38,8 @@ export interface AppArgs {
   serviceType?: ServiceType;
   /** Architectures the cluster has nodes of (default both); spread falls back to these. */
   clusterArchs?: Arch[];
+  /** The container's memory limit (default `128Mi`). */
+  memoryLimit?: string;
 }
 
 export class App extends pulumi.ComponentResource {
@@ -99,6 +101,7 @@ export class App extends pulumi.ComponentResource {
             placement: args.placement,
             taintArm: args.taintArm ?? false,
             clusterArchs: args.clusterArchs,
+            memoryLimit: args.memoryLimit,
             selector,
             labels,
           }),

@@ -138,6 +138,9 @@ function localApp(cfg: LabConfig, image: pulumi.Output<string>) {
     taintArm: cfg.taintArm,
     serviceType: "NodePort",
     clusterArchs: cfg.clusterArchs,
+    // A local cluster's arm64 node runs pods under QEMU (docs/LOCAL-KUBE.md): Node.js there needs
+    // about twice its native memory and was OOM-killed at 128Mi under a burst of requests.
+    memoryLimit: "256Mi",
   });
   return {
     kubeconfig,

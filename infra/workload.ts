@@ -147,6 +147,8 @@ export interface PodTemplateOptions {
   taintArm: boolean;
   /** Architectures the cluster has nodes of (default both); spread falls back to these. */
   clusterArchs?: readonly Arch[];
+  /** The container's memory limit (default `128Mi`). */
+  memoryLimit?: string;
   /** Labels that select the pods (also on the pods). */
   selector: Record<string, string>;
   /** Additional labels on the pods. */
@@ -197,7 +199,7 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
           lifecycle: { preStop: { sleep: { seconds: PRESTOP_SLEEP_SECONDS } } },
           resources: {
             requests: { cpu: "50m", memory: "64Mi" },
-            limits: { cpu: "250m", memory: "128Mi" },
+            limits: { cpu: "250m", memory: o.memoryLimit ?? "128Mi" },
           },
           securityContext: {
             allowPrivilegeEscalation: false,

@@ -252,6 +252,8 @@ describe("infra/index: the whole program", () => {
         "pods run the pushed index from the local registry",
       );
       assert.strictEqual(pod.topologySpreadConstraints, undefined);
+      // Room for Node.js under QEMU on an emulated arm64 node (128Mi on AWS, app.test.ts).
+      assert.deepStrictEqual(pod.containers[0].resources.limits, { cpu: "250m", memory: "256Mi" });
       assert.deepStrictEqual(
         pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
         [{ matchExpressions: [{ key: "kubernetes.io/arch", operator: "In", values: ["amd64"] }] }],
