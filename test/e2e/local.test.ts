@@ -1,5 +1,5 @@
-// End to end, for real: the `lab` driver starts the lab's own single-node (amd64) cluster that
-// setup:local built, runs the Pulumi engine (file backend), the docker-build provider builds app/
+// End to end, for real: the `lab` driver starts the lab's own cluster that setup:local built (an
+// amd64 node and an emulated arm64 node), runs the Pulumi engine (file backend), the docker-build provider builds app/
 // for linux/amd64 + linux/arm64 with BuildKit and pushes the index to the loopback registry, the
 // kubernetes provider runs the app on the cluster, verify runs each variant (arm64 under QEMU) and
 // checks nodes, pods and real HTTP through the NodePort, destroy removes it all (namespace
@@ -96,12 +96,13 @@ function lab(
   args: string[],
   dir: string,
   onOutput?: (out: string, child: ReturnType<typeof spawn>) => void,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; out: string; report: Report }> {
   const reportFile = path.join(dir, "report.json");
   const child = spawn(
     process.execPath,
     [path.join(ROOT, "bin/lab.js"), ...args, "--backend", `file://${dir}/state`, "--report", reportFile],
-    { cwd: ROOT, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "e2e", CI: "true" } },
+    { cwd: ROOT, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "e2e", CI: "true", ...env } },
   );
   let out = "";
   const collect = (c: Buffer) => {
@@ -203,16 +204,16 @@ describe("e2e: the local target through the real engine", function () {
         ["linux/amd64", "x86_64"],
         ["linux/arm64", "aarch64"],
       ]);
-      // The cluster has no arm64 node: what spread needs of it is skipped (never passed), the
-      // rest was checked for real.
-      assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
-      assert.match(checks.nodes.summary, /^the cluster has no arm64 node \(Ready nodes: 1 amd64\)$/);
-      assert.equal(checks.pods.status, "skipped", checks.pods.summary);
-      assert.match(checks.pods.summary, /^4\/4 Ready, 4 on amd64; placement spread also needs arm64/);
-      assert.equal(checks.traffic.status, "skipped", checks.traffic.summary);
+      // The cluster has an amd64 node and an (emulated) arm64 node: spread lands on both, and
+      // the answers through the NodePort come from both architectures.
+      assert.equal(checks.nodes.status, "passed", checks.nodes.summary);
+      assert.equal(checks.nodes.summary, "Ready nodes: 1 amd64, 1 arm64");
+      assert.equal(checks.pods.status, "passed", checks.pods.summary);
+      assert.equal(checks.pods.summary, "4/4 Ready, 2 on amd64, 2 on arm64 (placement spread)");
+      assert.equal(checks.traffic.status, "passed", checks.traffic.summary);
       assert.match(
         checks.traffic.summary,
-        /^40 answers: 40 x86_64, each matching its pod's node; no aarch64/,
+        /^40 answers: \d+ x86_64, \d+ aarch64, each matching its pod's node$/,
       );
       assert.match(String(checks.traffic.evidence.url), /^http:\/\/127\.0\.0\.1:3\d{4}\/hello$/);
       assert.equal(checks.traffic.evidence.mappedToNodes, true);
@@ -247,7 +248,7 @@ describe("e2e: the local target through the real engine", function () {
       assert.doesNotMatch(out, /local cluster:/);
       const [l] = report.labs;
       const checks = Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
-      assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
+      assert.equal(checks.nodes.status, "passed", checks.nodes.summary);
       assert.equal(checks.pods.status, "passed", checks.pods.summary);
       assert.match(checks.pods.summary, /^2\/2 Ready, 2 on amd64 \(placement amd64\)$/);
       assert.equal(checks.traffic.status, "passed", checks.traffic.summary);
@@ -276,11 +277,14 @@ describe("e2e: the local target through the real engine", function () {
     await assertNothingLeft(dir, [attendee]);
   });
 
-  it("placement=arm64 on the amd64-only cluster: pods cannot schedule, verify fails, destroy leaves nothing", async () => {
+  it("placement=arm64 on an amd64-only cluster: pods cannot schedule, verify fails, destroy leaves nothing", async () => {
     const attendee = `e2e-${suffix}-p`;
+    // The cluster without its arm64 node (kube.sh, started by the driver, reads this).
     const { code, out, report } = await lab(
       ["run", "--target", "local", "--attendees", attendee, "--config", "placement=arm64"],
       dir,
+      undefined,
+      { LAB_KUBE_ARM64_NODE: "0" },
     );
     assert.equal(code, 1, out);
     assert.equal(report.passed, false);
@@ -288,6 +292,8 @@ describe("e2e: the local target through the real engine", function () {
     assert.equal(l.up?.status, "passed");
     assert.equal(l.verify?.status, "failed");
     const checks = Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
+    assert.equal(checks.nodes.status, "skipped", checks.nodes.summary);
+    assert.match(checks.nodes.summary, /^the cluster has no arm64 node \(Ready nodes: 1 amd64\)$/);
     assert.equal(checks.pods.status, "failed");
     assert.match(
       checks.pods.summary,
