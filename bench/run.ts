@@ -248,7 +248,8 @@ function summarize(all: Figures[]): Record<string, Summary> {
   for (const k of [...new Set(all.flatMap((f) => Object.keys(f)))]) {
     const values = all.filter((f) => k in f).map((f) => Math.round(f[k] * 100) / 100);
     const s = [...values].sort((a, b) => a - b);
-    const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    const mid = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    const median = Math.round(mid * 100) / 100;
     out[k] = { unit: k.endsWith("MiB") ? "MiB" : "s", values, min: s[0], median, max: s[s.length - 1] };
   }
   return out;
@@ -312,7 +313,7 @@ async function main(): Promise<number> {
     figures,
   };
   const rows = Object.entries(figures).map(([k, v]) => [k, v.unit, v.median, v.min, v.max].map(String));
-  const line = (r: string[]) => r[0].padEnd(30) + r.map((c, i) => (i ? c.padStart(9) : "")).join("");
+  const line = (r: string[]) => r[0].padEnd(34) + r.map((c, i) => (i ? c.padStart(9) : "")).join("");
   process.stderr.write([["figure", "unit", "median", "min", "max"], ...rows].map(line).join("\n") + "\n");
   const json = `${JSON.stringify(result, null, 2)}\n`;
   fs.mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
