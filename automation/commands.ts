@@ -176,22 +176,8 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
   const cluster =
     plan.target === "local" && plan.config["lab:kubeconfig"] === undefined ? d.localCluster?.() : undefined;
   if (cluster) {
-    const { value: error, interrupted } = await shielded(d, () =>
-      cluster.start().then(
-        (summary) => (d.out(`local cluster: ${summary}`), undefined),
-        (e: unknown) => e,
-      ),
-    );
-    if (error !== undefined || interrupted) {
-      if (interrupted) d.err(`lab ${command}: interrupted while the local cluster started; stopping it`);
-      else
-        d.err(
-          `lab ${command}: the local cluster did not start (${errorText(error)}): run \`npm run setup:local\` ` +
-            "(as root), or join a cluster you run with --config kubeconfig=<file>",
-        );
-      await releaseCluster(d, command, cluster);
-      return interrupted ? EXIT.failed : EXIT.usage;
-    }
+    const failed = await startCluster(d, command, cluster);
+    if (failed !== undefined) return failed;
   }
   let released = !cluster;
   const release = async (): Promise<boolean> => {
@@ -278,6 +264,29 @@ async function shielded<T>(d: CliDeps, fn: () => Promise<T>): Promise<{ value: T
   } finally {
     off();
   }
+}
+
+/** Starts the lab's own cluster; on failure or a signal, stops it again and returns the exit code. */
+async function startCluster(
+  d: CliDeps,
+  command: Command,
+  cluster: ClusterControl,
+): Promise<number | undefined> {
+  const { value: error, interrupted } = await shielded(d, () =>
+    cluster.start().then(
+      (summary) => (d.out(`local cluster: ${summary}`), undefined),
+      (e: unknown) => e,
+    ),
+  );
+  if (error === undefined && !interrupted) return undefined;
+  if (interrupted) d.err(`lab ${command}: interrupted while the local cluster started; stopping it`);
+  else
+    d.err(
+      `lab ${command}: the local cluster did not start (${errorText(error)}): run \`npm run setup:local\` ` +
+        "(as root), or join a cluster you run with --config kubeconfig=<file>",
+    );
+  await releaseCluster(d, command, cluster);
+  return interrupted ? EXIT.failed : EXIT.usage;
 }
 
 /** Lets go of the lab's own cluster; false when it should have stopped and did not. */
