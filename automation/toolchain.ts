@@ -78,21 +78,18 @@ export function parseToolchainFile(text: string): { file?: ToolchainFile; proble
   return { file, problems };
 }
 
+/** A toolchain file that was not loaded (nothing found, nothing applied). */
+export function emptyToolchain(file: string): Toolchain {
+  return { file, loaded: false, pathAdded: [], envSet: [], envVars: {}, fileEnv: {}, problems: [] };
+}
+
 /**
  * Reads env.json (if present) and applies it to `env` in place (the driver passes `process.env`,
  * which the Automation API's `pulumi` lookup and every child process read).
  */
 export function loadToolchain(env: NodeJS.ProcessEnv): Toolchain {
   const file = toolchainFile(env);
-  const t: Toolchain = {
-    file,
-    loaded: false,
-    pathAdded: [],
-    envSet: [],
-    envVars: {},
-    fileEnv: {},
-    problems: [],
-  };
+  const t = emptyToolchain(file);
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");

@@ -10,7 +10,7 @@ import {
   ownedCluster,
   scriptCluster,
 } from "../../automation/localCluster";
-import { Toolchain } from "../../automation/toolchain";
+import { Toolchain, emptyToolchain } from "../../automation/toolchain";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, FakeSignals, runCli } from "./harness";
 import { NodeInfo } from "../../automation/verify/types";
@@ -216,13 +216,9 @@ describe("the lab's own local cluster (driver)", () => {
 describe("ownedCluster: which cluster the lab may start and stop", () => {
   const own = "/c/kube/admin.kubeconfig";
   const toolchain = (fileEnv: Record<string, string>): Toolchain => ({
-    file: "/c/env.json",
+    ...emptyToolchain("/c/env.json"),
     loaded: true,
-    pathAdded: [],
-    envSet: [],
-    envVars: {},
     fileEnv,
-    problems: [],
   });
   const owned = (t: Toolchain | undefined, env: NodeJS.ProcessEnv) =>
     ownedCluster(t, env, "/repo", "/repo/.lab-logs") !== undefined;

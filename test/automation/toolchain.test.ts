@@ -8,7 +8,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { missingCliMessage } from "../../automation/commands";
 import { EngineUnavailableError } from "../../automation/engine";
-import { labCacheDir, loadToolchain, parseToolchainFile, toolchainFile } from "../../automation/toolchain";
+import {
+  emptyToolchain,
+  labCacheDir,
+  loadToolchain,
+  parseToolchainFile,
+  toolchainFile,
+} from "../../automation/toolchain";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, runCli } from "./harness";
 
@@ -137,15 +143,7 @@ describe("local toolchain file (env.json)", () => {
 
 describe("missing Pulumi CLI message", () => {
   const base = "the Pulumi CLI was not found on PATH. Install it (https://www.pulumi.com/docs/install/)";
-  const absent = {
-    file: "/c/env.json",
-    loaded: false,
-    pathAdded: [],
-    envSet: [],
-    envVars: {},
-    fileEnv: {},
-    problems: [],
-  };
+  const absent = emptyToolchain("/c/env.json");
 
   it("local target: run npm run setup:local (again, when env.json did not help)", () => {
     assert.equal(
