@@ -77,7 +77,41 @@ export interface ClusterControl {
   release(): Promise<string>;
 }
 
-export class ClusterStartError extends Error {}
+/** `$LAB_KUBE_DIR`, by default `$LAB_CACHE_DIR/kube`: the cluster's binaries, certs and state. */
+export function kubeDir(env: NodeJS.ProcessEnv): string {
+  return env.LAB_KUBE_DIR || path.join(labCacheDir(env), "kube");
+}
+
+/**
+ * The processes of the lab's own cluster, from /proc: every daemon kube.sh recorded a pid file for
+ * (`$LAB_CACHE_DIR/run/kube*.pid`, which also covers the arm64 node's `sleep infinity` namespace
+ * holder) and every process whose command line names the cluster's directories (shims, binaries
+ * run by QEMU). For the end-to-end test ("nothing left") and the benchmark (its memory).
+ */
+export function clusterProcesses(env: NodeJS.ProcessEnv): { pid: number; cmd: string }[] {
+  const runDir = path.join(labCacheDir(env), "run");
+  const recorded = new Set<number>();
+  for (const f of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) {
+    if (!/^kube.*\.pid$/.test(f)) continue;
+    const pid = Number(fs.readFileSync(path.join(runDir, f), "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0) recorded.add(pid);
+  }
+  // The run dirs' common prefix covers the arm64 node's ($LAB_KUBE_ARM64_RUN_DIR) too.
+  const marks = [`${kubeDir(env)}/`, env.LAB_KUBE_RUN_DIR || "/run/multiarch-lab-kube"];
+  if (env.LAB_KUBE_ARM64_RUN_DIR) marks.push(env.LAB_KUBE_ARM64_RUN_DIR);
+  const found: { pid: number; cmd: string }[] = [];
+  for (const d of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    let cmd: string;
+    try {
+      cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (cmd === "") continue; // a zombie or a kernel thread
+    if (recorded.has(Number(d)) || marks.some((m) => cmd.includes(m))) found.push({ pid: Number(d), cmd });
+  }
+  return found;
+}
 
 export interface ScriptClusterOptions {
   /** scripts/setup of this checkout (kube.sh, kube-stop.sh). */
@@ -91,8 +125,7 @@ export interface ScriptClusterOptions {
 
 /** Runs scripts/setup/kube.sh and kube-stop.sh --if-unused, which share a lock and the lease dir. */
 export function scriptCluster(o: ScriptClusterOptions): ClusterControl {
-  const kubeDir = o.env.LAB_KUBE_DIR || path.join(labCacheDir(o.env), "kube");
-  const lease = path.join(kubeDir, "leases", String(o.pid ?? process.pid));
+  const lease = path.join(kubeDir(o.env), "leases", String(o.pid ?? process.pid));
   const now = o.now ?? Date.now;
   const run = (script: string, args: string[]): Promise<string[]> =>
     new Promise((resolve, reject) => {
@@ -118,7 +151,7 @@ export function scriptCluster(o: ScriptClusterOptions): ClusterControl {
       child.on("close", (code) =>
         log.end(() => {
           if (code === 0) resolve(lines);
-          else reject(new ClusterStartError(`${script} exited ${code}: ${lines.slice(-3).join(" | ")}`));
+          else reject(new Error(`${script} exited ${code}: ${lines.slice(-3).join(" | ")}`));
         }),
       );
     });

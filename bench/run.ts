@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { clusterProcesses } from "../automation/localCluster";
 import type { RunReport } from "../automation/report";
 import { labCacheDir, loadToolchain } from "../automation/toolchain";
 import type { StepResult } from "../automation/types";
@@ -51,32 +52,27 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-const KUBE_DIR = process.env.LAB_KUBE_DIR ?? path.join(labCacheDir(process.env), "kube");
-
 /**
  * RSS (MiB) from /proc/<pid>/stat (ppid, rss in pages): [sum over `root` and its descendants, the
  * largest of those, sum over the lab's own cluster (its daemons, containerd shims, pods)]. The
- * cluster's daemons are not the driver's descendants (kube.sh detaches them), so they are found
- * by their command line, as test/e2e does.
+ * cluster's daemons are not the driver's descendants (kube.sh detaches them): `clusterProcesses`
+ * finds them, as test/e2e does.
  */
 function treeRss(root: number): [number, number, number] {
   const kids = new Map<number, number[]>();
   const rss = new Map<number, number>();
-  const cluster: number[] = [];
   for (const d of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
     let stat = "";
-    let cmd = "";
     try {
       stat = fs.readFileSync(`/proc/${d}/stat`, "utf8");
-      cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8");
     } catch {
       continue; // ended meanwhile
     }
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     kids.set(Number(f[1]), [...(kids.get(Number(f[1])) ?? []), Number(d)]);
     rss.set(Number(d), Number(f[21]));
-    if (cmd.includes(`${KUBE_DIR}/`) || cmd.includes("/run/multiarch-lab-kube/")) cluster.push(Number(d));
   }
+  const cluster = clusterProcesses(process.env).map((p) => p.pid);
   const walk = (roots: number[], seen = new Set<number>()): [number, number] => {
     let [sum, max] = [0, 0];
     for (const todo = [...roots]; todo.length > 0;) {

@@ -1,11 +1,13 @@
 // The driver's local cluster config: LAB_KUBECONFIG (from env.json) and the live nodes' archs.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
   ClusterControl,
   clusterArchsOf,
+  clusterProcesses,
   localClusterConfig,
   ownedCluster,
   scriptCluster,
@@ -232,6 +234,31 @@ describe("ownedCluster: which cluster the lab may start and stop", () => {
     assert.equal(owned(toolchain({ LAB_KUBECONFIG: own }), { LAB_KUBECONFIG: "/home/me/.kube/kind" }), false);
     assert.equal(owned(toolchain({}), { LAB_KUBECONFIG: own }), false);
     assert.equal(owned(undefined, { LAB_KUBECONFIG: own }), false);
+  });
+});
+
+describe("clusterProcesses: what of the lab's own cluster still runs", () => {
+  it("finds daemons by their pid files and others by the cluster's dirs in their command line", async () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "lab-procs-"));
+    const env = { LAB_CACHE_DIR: cache, LAB_KUBE_RUN_DIR: path.join(cache, "kube-run") };
+    // A holder-like daemon (`sleep infinity` names nothing of ours), a shim-like process naming
+    // the run dir, and a bystander.
+    const holder = spawn("sleep", ["30"]);
+    const shim = spawn("sh", ["-c", "sleep 30; : ", `${env.LAB_KUBE_RUN_DIR}/containerd.sock`]);
+    const bystander = spawn("sleep", ["30"]);
+    try {
+      fs.mkdirSync(path.join(cache, "run"));
+      fs.writeFileSync(path.join(cache, "run", "kube-arm64-ns.pid"), `${holder.pid}\n`);
+      fs.writeFileSync(path.join(cache, "run", "dockerd.pid"), `${bystander.pid}\n`);
+      await new Promise((r) => setTimeout(r, 200)); // the children exec'd
+      const pids = clusterProcesses(env).map((p) => p.pid);
+      assert.ok(pids.includes(holder.pid as number), "the daemon with a kube pid file");
+      assert.ok(pids.includes(shim.pid as number), "the process naming the run dir");
+      assert.ok(!pids.includes(bystander.pid as number), "not another daemon");
+    } finally {
+      for (const c of [holder, shim, bystander]) c.kill("SIGKILL");
+      fs.rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,15 +10,15 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/localCluster";
+import { labCacheDir } from "../../automation/toolchain";
 import { MANIFEST_TYPES } from "../../automation/verify/registry";
 
 const ROOT = path.resolve(__dirname, "../..");
-const CACHE =
-  process.env.LAB_CACHE_DIR ??
-  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "multiarch-lab");
+const CACHE = labCacheDir(process.env);
 const REGISTRY = "127.0.0.1:5000";
 
-const KUBE_DIR = process.env.LAB_KUBE_DIR ?? path.join(CACHE, "kube");
+const KUBE_DIR = kubeDir(process.env);
 
 /** The cluster setup:local built, as env.json records it. */
 function kubeconfigPath(): string {
@@ -37,19 +37,9 @@ function kubectl(...args: string[]): string {
   return r.stdout;
 }
 
-/** Processes of the lab's own cluster: its daemons (our binaries), its containerd and shims. */
+/** The lab's own cluster's processes still running, as "<pid> <command line>". */
 function clusterProcesses(): string[] {
-  const found: string[] = [];
-  for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    let cmd: string;
-    try {
-      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
-    } catch {
-      continue; // gone meanwhile
-    }
-    if (cmd.includes(`${KUBE_DIR}/`) || cmd.includes("/run/multiarch-lab-kube/")) found.push(`${pid} ${cmd}`);
-  }
-  return found;
+  return ownClusterProcesses(process.env).map((p) => `${p.pid} ${p.cmd}`);
 }
 
 /** The setup scripts, as a user would run them (the joined-cluster test runs the cluster itself). */
