@@ -84,17 +84,28 @@ export function kubeDir(env: NodeJS.ProcessEnv): string {
 
 /**
  * The processes of the lab's own cluster, from /proc: every daemon kube.sh recorded a pid file for
- * (`$LAB_CACHE_DIR/run/kube*.pid`, which also covers the arm64 node's `sleep infinity` namespace
- * holder) and every process whose command line names the cluster's directories (shims, binaries
+ * (`$LAB_CACHE_DIR/run/kube*.pid` with its `.start` time, as scripts/setup/docker-lib.sh's
+ * lab_daemon_pid reads them; this covers the arm64 node's `sleep infinity` namespace holder) and every process whose command line names the cluster's directories (shims, binaries
  * run by QEMU). For the end-to-end test ("nothing left") and the benchmark (its memory).
  */
 export function clusterProcesses(env: NodeJS.ProcessEnv): { pid: number; cmd: string }[] {
   const runDir = path.join(labCacheDir(env), "run");
   const recorded = new Set<number>();
+  const read = (f: string): string | undefined => {
+    try {
+      return fs.readFileSync(f, "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  };
   for (const f of fs.existsSync(runDir) ? fs.readdirSync(runDir) : []) {
     if (!/^kube.*\.pid$/.test(f)) continue;
-    const pid = Number(fs.readFileSync(path.join(runDir, f), "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0) recorded.add(pid);
+    const pid = Number(read(path.join(runDir, f)));
+    // Pid files outlive a session and pids are reused: the recorded start time must match.
+    const start = read(path.join(runDir, f.replace(/\.pid$/, ".start")));
+    const stat = read(`/proc/${pid}/stat`);
+    const now = stat?.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    if (Number.isInteger(pid) && pid > 0 && (start === undefined || start === now)) recorded.add(pid);
   }
   // The run dirs' common prefix covers the arm64 node's ($LAB_KUBE_ARM64_RUN_DIR) too.
   const marks = [`${kubeDir(env)}/`, env.LAB_KUBE_RUN_DIR || "/run/multiarch-lab-kube"];

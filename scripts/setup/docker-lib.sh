@@ -136,7 +136,7 @@ lab_wait_daemon() {
 
 # lab_start_daemon NAME LOG COMMAND...: start COMMAND detached (own session, so
 # it outlives this script), append output to LOG, write its pid to
-# $LAB_CACHE_DIR/run/NAME.pid.
+# $LAB_CACHE_DIR/run/NAME.pid and its start time to NAME.start.
 lab_start_daemon() {
   local name="$1" log="$2"; shift 2
   mkdir -p "$LAB_CACHE_DIR/run"
@@ -144,18 +144,41 @@ lab_start_daemon() {
   # fd 9 is the setup lock (docker.sh): the daemon must not inherit it.
   setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
   echo $! >"$LAB_CACHE_DIR/run/$name.pid"
+  lab_proc_start $! >"$LAB_CACHE_DIR/run/$name.start"
 }
+
+# lab_proc_start PID: when the process started (clock ticks after boot, /proc/PID/stat field 22;
+# an exec keeps it).
+lab_proc_start() {
+  local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  s="${s##*) }" # after the command name, which may hold spaces
+  # shellcheck disable=SC2086 # the fields, split on purpose
+  set -- $s
+  printf '%s\n' "${20}"
+}
+
+# lab_daemon_pid NAME: the pid lab_start_daemon recorded for NAME while that process runs; empty
+# when it ended, or when the pid now belongs to another process (pid files outlive a session, and
+# pids are reused: never signal a stranger).
+lab_daemon_pid() {
+  local f="$LAB_CACHE_DIR/run/$1" pid
+  pid="$(cat "$f.pid" 2>/dev/null)" || return 0
+  lab_pid_alive "$pid" || return 0
+  if [ -f "$f.start" ] && [ "$(cat "$f.start")" != "$(lab_proc_start "$pid")" ]; then return 0; fi
+  printf '%s\n' "$pid"
+}
+
+# lab_forget_daemon NAME: drop what lab_start_daemon recorded.
+lab_forget_daemon() { rm -f "$LAB_CACHE_DIR/run/$1.pid" "$LAB_CACHE_DIR/run/$1.start"; }
 
 # lab_stop_daemon NAME: stop the process recorded by lab_start_daemon, if alive.
 lab_stop_daemon() {
-  local pidfile="$LAB_CACHE_DIR/run/$1.pid" pid
-  [ -f "$pidfile" ] || return 0
-  pid="$(cat "$pidfile")"
-  if lab_pid_alive "$pid"; then
+  local pid; pid="$(lab_daemon_pid "$1")"
+  if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do lab_pid_alive "$pid" || break; sleep 0.2; done
   fi
-  rm -f "$pidfile"
+  lab_forget_daemon "$1"
 }
 
 lab_buildctl() { buildctl --addr "$BUILDKIT_HOST" "$@"; }

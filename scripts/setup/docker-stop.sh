@@ -9,12 +9,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"
 lab_require_root
 
 stop_one() {
-  local pid; pid="$(cat "$LAB_CACHE_DIR/run/$1.pid" 2>/dev/null || true)"
-  if lab_pid_alive "$pid"; then
+  local pid; pid="$(lab_daemon_pid "$1")"
+  if [ -n "$pid" ]; then
     lab_stop_daemon "$1"
     LAB_STATUS="stopped (pid $pid)"
   else
-    rm -f "$LAB_CACHE_DIR/run/$1.pid"
+    lab_forget_daemon "$1"
     LAB_STATUS="not running"
   fi
 }

@@ -71,10 +71,9 @@ kube_kubectl() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBE_ADMIN_KUBECONFIG" "$@";
 # after SECONDS (default 10): containerd keeps serving the kubelet's open streams for a while
 # after SIGTERM, and the apiserver drains watches.
 kube_stop_daemon() {
-  local pidfile="$LAB_CACHE_DIR/run/$1.pid" secs="${2:-10}" pid i
-  [ -f "$pidfile" ] || return 0
-  pid="$(cat "$pidfile")"
-  if lab_pid_alive "$pid"; then
+  local secs="${2:-10}" pid i
+  pid="$(lab_daemon_pid "$1")"
+  if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
     for ((i = 0; i < secs * 5; i++)); do lab_pid_alive "$pid" || break; sleep 0.2; done
     if lab_pid_alive "$pid"; then
@@ -82,10 +81,10 @@ kube_stop_daemon() {
       for ((i = 0; i < 25; i++)); do lab_pid_alive "$pid" || break; sleep 0.2; done
     fi
   fi
-  rm -f "$pidfile"
+  lab_forget_daemon "$1"
 }
 
-kube_pid() { cat "$LAB_CACHE_DIR/run/$1.pid" 2>/dev/null || true; }
+kube_pid() { lab_daemon_pid "$1"; }
 
 kube_require_root() {
   if [ "$(id -u)" != 0 ]; then

@@ -62,10 +62,10 @@ fi
 stop_one() {
   local pid; pid="$(kube_pid "$1")"
   if lab_pid_alive "$pid"; then
-    kube_stop_daemon "$1" "${2:-10}"
+    kube_stop_daemon "$1"
     STOPPED+=("$1")
   else
-    rm -f "$LAB_CACHE_DIR/run/$1.pid"
+    lab_forget_daemon "$1"
   fi
   rm -f "$LAB_KUBE_RUN_DIR/$1.fingerprint"
 }

@@ -250,11 +250,14 @@ describe("clusterProcesses: what of the lab's own cluster still runs", () => {
       fs.mkdirSync(path.join(cache, "run"));
       fs.writeFileSync(path.join(cache, "run", "kube-arm64-ns.pid"), `${holder.pid}\n`);
       fs.writeFileSync(path.join(cache, "run", "dockerd.pid"), `${bystander.pid}\n`);
+      // A stale record: the pid is alive but started at another time (reused).
+      fs.writeFileSync(path.join(cache, "run", "kube-etcd.pid"), `${bystander.pid}\n`);
+      fs.writeFileSync(path.join(cache, "run", "kube-etcd.start"), "1\n");
       await new Promise((r) => setTimeout(r, 200)); // the children exec'd
       const pids = clusterProcesses(env).map((p) => p.pid);
       assert.ok(pids.includes(holder.pid as number), "the daemon with a kube pid file");
       assert.ok(pids.includes(shim.pid as number), "the process naming the run dir");
-      assert.ok(!pids.includes(bystander.pid as number), "not another daemon");
+      assert.ok(!pids.includes(bystander.pid as number), "not another daemon, nor a reused pid");
     } finally {
       for (const c of [holder, shim, bystander]) c.kill("SIGKILL");
       fs.rmSync(cache, { recursive: true, force: true });
