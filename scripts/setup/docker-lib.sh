@@ -171,12 +171,20 @@ lab_daemon_pid() {
 # lab_forget_daemon NAME: drop what lab_start_daemon recorded.
 lab_forget_daemon() { rm -f "$LAB_CACHE_DIR/run/$1.pid" "$LAB_CACHE_DIR/run/$1.start"; }
 
-# lab_stop_daemon NAME: stop the process recorded by lab_start_daemon, if alive.
+# lab_stop_daemon NAME [SECONDS]: SIGTERM the process lab_start_daemon recorded, if alive, and
+# SIGKILL it after SECONDS (default 10): containerd keeps serving open streams for a while after
+# SIGTERM, the apiserver drains watches, and a hung daemon must not outlive its record (the next
+# start would run a second one).
 lab_stop_daemon() {
-  local pid; pid="$(lab_daemon_pid "$1")"
+  local secs="${2:-10}" pid i
+  pid="$(lab_daemon_pid "$1")"
   if [ -n "$pid" ]; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do lab_pid_alive "$pid" || break; sleep 0.2; done
+    for ((i = 0; i < secs * 5; i++)); do lab_pid_alive "$pid" || break; sleep 0.2; done
+    if lab_pid_alive "$pid"; then
+      kill -9 "$pid" 2>/dev/null || true
+      for ((i = 0; i < 25; i++)); do lab_pid_alive "$pid" || break; sleep 0.2; done
+    fi
   fi
   lab_forget_daemon "$1"
 }

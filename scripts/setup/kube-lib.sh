@@ -67,25 +67,6 @@ export PATH
 
 kube_kubectl() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBE_ADMIN_KUBECONFIG" "$@"; }
 
-# kube_stop_daemon NAME [SECONDS]: SIGTERM the process lab_start_daemon recorded, SIGKILL it
-# after SECONDS (default 10): containerd keeps serving the kubelet's open streams for a while
-# after SIGTERM, and the apiserver drains watches.
-kube_stop_daemon() {
-  local secs="${2:-10}" pid i
-  pid="$(lab_daemon_pid "$1")"
-  if [ -n "$pid" ]; then
-    kill "$pid" 2>/dev/null || true
-    for ((i = 0; i < secs * 5; i++)); do lab_pid_alive "$pid" || break; sleep 0.2; done
-    if lab_pid_alive "$pid"; then
-      kill -9 "$pid" 2>/dev/null || true
-      for ((i = 0; i < 25; i++)); do lab_pid_alive "$pid" || break; sleep 0.2; done
-    fi
-  fi
-  lab_forget_daemon "$1"
-}
-
-kube_pid() { lab_daemon_pid "$1"; }
-
 kube_require_root() {
   if [ "$(id -u)" != 0 ]; then
     echo "scripts/setup/kube*.sh must run as root (containerd, kubelet, iptables, mounts)" >&2
@@ -106,7 +87,7 @@ kube_arm64_daemons=(kube-arm64-kubelet kube-arm64-containerd kube-arm64-ns)
 # kube_arm64_present: any of the node's daemons, its bridge, cgroups or run dir is there.
 kube_arm64_present() {
   local d
-  for d in "${kube_arm64_daemons[@]}"; do lab_pid_alive "$(kube_pid "$d")" && return 0; done
+  for d in "${kube_arm64_daemons[@]}"; do lab_pid_alive "$(lab_daemon_pid "$d")" && return 0; done
   ip link show "$LAB_KUBE_ARM64_BRIDGE" >/dev/null 2>&1 || [ -d "$LAB_KUBE_ARM64_RUN_DIR" ] ||
     compgen -G "/sys/fs/cgroup/*/$KUBE_ARM64_CGROUP" >/dev/null
 }
@@ -126,17 +107,17 @@ kube_arm64_processes() {
 # kube_arm64_down: sets LAB_STATUS to what it did.
 kube_arm64_down() {
   local stopped=() d pods="" pid killed=0 n=0 m
-  lab_pid_alive "$(kube_pid kube-arm64-kubelet)" && stopped+=(kubelet)
-  kube_stop_daemon kube-arm64-kubelet 10
-  if lab_pid_alive "$(kube_pid kube-arm64-containerd)" && [ -S "$KUBE_ARM64_SOCK" ] && [ -x "$KUBE_BIN/crirm" ]; then
+  lab_pid_alive "$(lab_daemon_pid kube-arm64-kubelet)" && stopped+=(kubelet)
+  lab_stop_daemon kube-arm64-kubelet 10
+  if lab_pid_alive "$(lab_daemon_pid kube-arm64-containerd)" && [ -S "$KUBE_ARM64_SOCK" ] && [ -x "$KUBE_BIN/crirm" ]; then
     pods="$("$KUBE_BIN/crirm" -endpoint "unix://$KUBE_ARM64_SOCK" rm 2>>"$LAB_LOGS/kube-stop.log")" || pods="crirm failed"
   fi
-  lab_pid_alive "$(kube_pid kube-arm64-containerd)" && stopped+=(containerd)
-  kube_stop_daemon kube-arm64-containerd 10
+  lab_pid_alive "$(lab_daemon_pid kube-arm64-containerd)" && stopped+=(containerd)
+  lab_stop_daemon kube-arm64-containerd 10
   for pid in $(kube_arm64_processes | sort -u); do kill -9 "$pid" 2>/dev/null && killed=$((killed + 1)); done
   [ "$killed" -eq 0 ] || sleep 0.5
-  lab_pid_alive "$(kube_pid kube-arm64-ns)" && stopped+=("mount namespace")
-  kube_stop_daemon kube-arm64-ns 2
+  lab_pid_alive "$(lab_daemon_pid kube-arm64-ns)" && stopped+=("mount namespace")
+  lab_stop_daemon kube-arm64-ns 2
   for d in "${kube_arm64_daemons[@]}"; do rm -f "$LAB_KUBE_RUN_DIR/$d.fingerprint"; done
   # Mounts that leaked to the host's namespace (there should be none).
   for d in "$KUBE_ARM64_DIR" "$LAB_KUBE_ARM64_RUN_DIR"; do

@@ -41,7 +41,7 @@ in_use() {
 if [ "${1:-}" = --if-unused ]; then
   running=0
   for d in kube-containerd kube-etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy "${kube_arm64_daemons[@]}"; do
-    if lab_pid_alive "$(kube_pid "$d")"; then running=1; fi
+    if lab_pid_alive "$(lab_daemon_pid "$d")"; then running=1; fi
   done
   if [ "$running" = 0 ]; then
     echo "[setup/kube] not running"
@@ -49,7 +49,7 @@ if [ "${1:-}" = --if-unused ]; then
   fi
   # Without an apiserver no lab can use what is left: clean it up.
   why=""
-  if lab_pid_alive "$(kube_pid kube-apiserver)"; then why="$(in_use)"; fi
+  if lab_pid_alive "$(lab_daemon_pid kube-apiserver)"; then why="$(in_use)"; fi
   if [ -n "$why" ]; then
     echo "[setup/kube] kept running: $why"
     exit 0
@@ -60,9 +60,9 @@ elif [ -n "${1:-}" ]; then
 fi
 
 stop_one() {
-  local pid; pid="$(kube_pid "$1")"
+  local pid; pid="$(lab_daemon_pid "$1")"
   if lab_pid_alive "$pid"; then
-    kube_stop_daemon "$1"
+    lab_stop_daemon "$1"
     STOPPED+=("$1")
   else
     lab_forget_daemon "$1"
@@ -94,7 +94,7 @@ containerd_up() { [ -S "$KUBE_CONTAINERD_SOCK" ] && ctr --address "$KUBE_CONTAIN
 # Through the CRI, so containerd runs CNI DEL (veth, IPAM lease), unmounts and ends the shims.
 pods_step() {
   LAB_STEP_LOG="$LAB_LOGS/kube-stop.log"
-  if ! lab_pid_alive "$(kube_pid kube-containerd)" || ! containerd_up; then
+  if ! lab_pid_alive "$(lab_daemon_pid kube-containerd)" || ! containerd_up; then
     LAB_STATUS="containerd not running (leftovers are handled below)"
     return 0
   fi

@@ -357,7 +357,7 @@ daemon_step() {
     [ "$KUBE_DAEMON_STAMPS" = 0 ] || cat "$KUBE_BIN"/.*.stamp 2>/dev/null
   )"
   fp="$(printf '%s' "$fp" | sha256sum | cut -c1-16)"
-  local pid; pid="$(kube_pid "$name")"
+  local pid; pid="$(lab_daemon_pid "$name")"
   if lab_pid_alive "$pid" && "$health" >/dev/null 2>&1; then
     if [ "$(cat "$fpfile" 2>/dev/null)" = "$fp" ]; then
       LAB_STATUS="running (pid $pid)"
@@ -367,7 +367,7 @@ daemon_step() {
   else
     RESTARTED="started"
   fi
-  kube_stop_daemon "$name" 5
+  lab_stop_daemon "$name" 5
   if "$health" >/dev/null 2>&1; then
     echo "something we did not start already answers for $name; stop it first" >&2
     return 1
@@ -375,7 +375,7 @@ daemon_step() {
   lab_start_daemon "$name" "$LAB_STEP_LOG" "$@"
   lab_wait_daemon "$name" "$secs" "$health"
   printf '%s\n' "$fp" >"$fpfile"
-  LAB_STATUS="$RESTARTED (pid $(kube_pid "$name"))"
+  LAB_STATUS="$RESTARTED (pid $(lab_daemon_pid "$name"))"
 }
 
 # containerd_config ROOT RUN_DIR CNI_CONF_DIR [RUNC]: a CRI runtime's config.toml; socket, state
@@ -612,7 +612,7 @@ arm64_bind_source() {
 }
 
 arm64_ns_up() {
-  local pid t; pid="$(kube_pid kube-arm64-ns)"
+  local pid t; pid="$(lab_daemon_pid kube-arm64-ns)"
   [ -n "$pid" ] || return 1
   for t in "${ARM64_BINDS[@]}"; do awk -v t="$t" '$5 == t { f = 1 } END { exit !f }' "/proc/$pid/mountinfo" || return 1; done
 }
@@ -628,8 +628,8 @@ arm64_ns_step() {
   local pre=""
   # A namespace that is gone or lost its mounts while the node runs: start the node afresh (its
   # containerd, shims and pods live in the old namespace).
-  if ! { lab_pid_alive "$(kube_pid kube-arm64-ns)" && arm64_ns_up; } &&
-    { lab_pid_alive "$(kube_pid kube-arm64-containerd)" || lab_pid_alive "$(kube_pid kube-arm64-kubelet)"; }; then
+  if ! { lab_pid_alive "$(lab_daemon_pid kube-arm64-ns)" && arm64_ns_up; } &&
+    { lab_pid_alive "$(lab_daemon_pid kube-arm64-containerd)" || lab_pid_alive "$(lab_daemon_pid kube-arm64-kubelet)"; }; then
     kube_arm64_down
     pre="broken mount namespace, $LAB_STATUS; "
     bridge_up "$LAB_KUBE_ARM64_BRIDGE" "$LAB_KUBE_ARM64_NODE_IP/${LAB_KUBE_ARM64_POD_CIDR#*/}" >/dev/null
@@ -657,7 +657,7 @@ arm64_containerd_step() {
     write_if_changed "$KUBE_ARM64_ETC/containerd.toml"
   KUBE_DAEMON_FILES=("$KUBE_ARM64_ETC/containerd.toml" "$KUBE_ETC/containerd/certs.d/$LAB_REGISTRY/hosts.toml")
   # nsenter execs in place (mount namespace only), so the pid file is the daemon's.
-  local ns=(nsenter -t "$(kube_pid kube-arm64-ns)" -m --)
+  local ns=(nsenter -t "$(lab_daemon_pid kube-arm64-ns)" -m --)
   # LAB_SECCOMP_*: tools/containerd/patches/seccomp-under-qemu.patch.
   daemon_step kube-arm64-containerd arm64_containerd_up 60 "${ns[@]}" env \
     PATH="$KUBE_ARM64_BIN/path:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
@@ -682,7 +682,7 @@ arm64_kubelet_step() {
   kubelet_config "$LAB_KUBE_ARM64_NODE_IP" "$KUBE_ARM64_PORT" "$KUBE_ARM64_HEALTHZ_PORT" kubelet-arm64-server \
     "$KUBE_ARM64_SOCK" "$d/pod-logs" "$KUBE_ARM64_CGROUP" | write_if_changed "$KUBE_ARM64_ETC/kubelet.yaml"
   KUBE_DAEMON_FILES=("$KUBE_ARM64_ETC/kubelet.yaml" "$KUBE_ARM64_ETC/kubelet-arm64.kubeconfig")
-  local ns=(nsenter -t "$(kube_pid kube-arm64-ns)" -m --)
+  local ns=(nsenter -t "$(lab_daemon_pid kube-arm64-ns)" -m --)
   daemon_step kube-arm64-kubelet arm64_kubelet_up 120 "${ns[@]}" "$KUBE_ARM64_BIN/kubelet" \
     --config="$KUBE_ARM64_ETC/kubelet.yaml" --kubeconfig="$KUBE_ARM64_ETC/kubelet-arm64.kubeconfig" \
     --root-dir="$d/kubelet" --cert-dir="$d/kubelet/pki" --volume-plugin-dir="$d/kubelet/volume-plugins" \
