@@ -26,7 +26,8 @@ write_daemon_json() {
 
 start_dockerd() {
   local driver="$1"
-  write_daemon_json "$driver"
+  # Called under `if !`, where set -e is off: a failed write must not start the old config.
+  write_daemon_json "$driver" || return 1
   # A pid file left by a daemon that died with the last session blocks a new start.
   if [ -f /var/run/docker.pid ]; then
     local old; old="$(cat /var/run/docker.pid)"
