@@ -9,10 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { clusterProcesses } from "../automation/localCluster";
-import type { RunReport } from "../automation/report";
-import { labCacheDir, loadToolchain } from "../automation/toolchain";
-import type { StepResult } from "../automation/types";
+import { clusterProcesses } from "../automation/local/cluster";
+import type { RunReport } from "../automation/reports/report";
+import { labCacheDir, loadToolchain } from "../automation/local/toolchain";
+import type { StepResult } from "../automation/lifecycle/types";
 
 const ROOT = path.resolve(__dirname, "..");
 const PAGE_MIB = Number(spawnSync("getconf", ["PAGESIZE"]).stdout.toString().trim() || 4096) / 2 ** 20;

@@ -7,4 +7,4 @@ require("ts-node").register({
   project: path.join(__dirname, "..", "tsconfig.json"),
   transpileOnly: true,
 });
-require("../automation/cli").run();
+require("../automation/cli/cli").run();

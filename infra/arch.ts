@@ -6,6 +6,12 @@
 
 export type Arch = "amd64" | "arm64";
 
+/** Every architecture the lab runs, in display order: the one list the program and driver share. */
+export const ARCHS: readonly Arch[] = ["amd64", "arm64"];
+
+/** The OCI platform of an architecture (`linux/arm64`). */
+export const platformOf = (arch: Arch): string => `linux/${arch}`;
+
 /** `uname -m` spelling of each architecture, as the app reports it. */
 export const UNAME_ARCH: Record<Arch, string> = { amd64: "x86_64", arm64: "aarch64" };
 

@@ -4,7 +4,7 @@
  * and the tests all apply the same rules, and bad input fails before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Arch, archOfInstanceTypes } from "./arch";
+import { ARCHS, Arch, archOfInstanceTypes, platformOf } from "./arch";
 
 export type Placement = "spread" | "arm64" | "amd64";
 export type Target = "aws" | "local";
@@ -13,7 +13,7 @@ export type CapacityType = "ON_DEMAND" | "SPOT";
 export const PLACEMENTS: readonly Placement[] = ["spread", "arm64", "amd64"];
 export const TARGETS: readonly Target[] = ["aws", "local"];
 export const CAPACITY_TYPES: readonly CapacityType[] = ["ON_DEMAND", "SPOT"];
-export const SUPPORTED_PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+export const SUPPORTED_PLATFORMS: readonly string[] = ARCHS.map(platformOf);
 
 /**
  * Longest attendee name accepted. Names are built as `lab-<attendee>-<suffix>`; the tightest AWS
@@ -75,12 +75,12 @@ export const DEFAULTS = {
   nodesDesired: 1,
   nodesMax: 3,
   capacityType: "ON_DEMAND" as CapacityType,
-  platforms: "linux/amd64,linux/arm64",
+  platforms: SUPPORTED_PLATFORMS.join(","),
   baseImage: "",
   buildImage: "",
   localRegistry: "127.0.0.1:5000",
   kubeconfig: "",
-  clusterArchs: "amd64,arm64",
+  clusterArchs: ARCHS.join(","),
 };
 
 /**
@@ -208,19 +208,20 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     }
   }
   // The image must have a variant for every architecture a pod may be scheduled on.
-  const needed: Arch[] = placement === "spread" ? ["amd64", "arm64"] : [placement];
+  const needed: readonly Arch[] = placement === "spread" ? ARCHS : [placement];
   for (const arch of needed) {
-    if (!platforms.includes(`linux/${arch}`)) {
+    if (!platforms.includes(platformOf(arch))) {
       problems.push(
-        `lab:platforms "${platforms.join(",")}" lacks linux/${arch}, which placement ${placement} needs`,
+        `lab:platforms "${platforms.join(",")}" lacks ${platformOf(arch)}, which placement ${placement} needs`,
       );
     }
   }
 
   const clusterArchs: Arch[] = [];
   for (const a of list(get("clusterArchs"))) {
-    if (a !== "amd64" && a !== "arm64") problems.push(`lab:clusterArchs has "${a}"; known: amd64, arm64`);
-    else if (!clusterArchs.includes(a)) clusterArchs.push(a);
+    if (!(ARCHS as readonly string[]).includes(a))
+      problems.push(`lab:clusterArchs has "${a}"; known: ${ARCHS.join(", ")}`);
+    else if (!clusterArchs.includes(a as Arch)) clusterArchs.push(a as Arch);
   }
   if (clusterArchs.length === 0 && problems.every((p) => !p.startsWith("lab:clusterArchs"))) {
     problems.push("lab:clusterArchs is empty; list the cluster's architectures, e.g. amd64 or amd64,arm64");

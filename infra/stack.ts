@@ -17,7 +17,7 @@ import { NodeGroupDescription } from "./nodegroups";
 import { HELLO_PATH } from "./workload";
 
 /** The stack outputs: the contract with the `lab` driver (docs/ARCHITECTURE.md). */
-export interface LabOutputs {
+export interface LabExports {
   attendee: string;
   target: Target;
   region: string | undefined;
@@ -44,7 +44,7 @@ export function labAwsProvider(cfg: LabConfig): aws.Provider {
   return new aws.Provider("lab-aws", { region: cfg.region, defaultTags: { tags: labTags(cfg.attendee) } });
 }
 
-export function buildLab(cfg: LabConfig): LabOutputs {
+export function buildLab(cfg: LabConfig): LabExports {
   const tooLong = nameLimitProblems(labNames(cfg.attendee));
   if (tooLong.length > 0) throw new Error(`names exceed AWS limits:\n  - ${tooLong.join("\n  - ")}`);
   const common = {

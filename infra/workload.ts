@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Arch } from "./arch";
+import { ARCHS, Arch } from "./arch";
 import { Placement, PLACEMENTS } from "./config";
 import { ARM_TAINT } from "./nodegroups";
 
@@ -53,8 +53,6 @@ export function placementProblems(placement: string, replicas: number): string[]
   return problems;
 }
 
-const BOTH: readonly Arch[] = ["amd64", "arm64"];
-
 /** What a placement becomes on a cluster with nodes of `clusterArchs` only. */
 export interface EffectivePlacement {
   /** Architectures pods may be scheduled on (node affinity). */
@@ -76,7 +74,7 @@ export interface EffectivePlacement {
  */
 export function effectivePlacement(
   placement: Placement,
-  clusterArchs: readonly Arch[] = BOTH,
+  clusterArchs: readonly Arch[] = ARCHS,
 ): EffectivePlacement {
   if (placement !== "spread") {
     const ok = clusterArchs.includes(placement);
@@ -90,9 +88,9 @@ export function effectivePlacement(
         : `placement ${placement}, but the cluster has only ${clusterArchs.join(", ")} nodes: pods cannot be scheduled`,
     };
   }
-  const have = BOTH.filter((a) => clusterArchs.includes(a));
-  const missing = BOTH.filter((a) => !clusterArchs.includes(a));
-  if (missing.length === 0) return { archs: [...BOTH], spread: true, schedulable: true, summary: "spread" };
+  const have = ARCHS.filter((a) => clusterArchs.includes(a));
+  const missing = ARCHS.filter((a) => !clusterArchs.includes(a));
+  if (missing.length === 0) return { archs: [...ARCHS], spread: true, schedulable: true, summary: "spread" };
   const summary = `spread fell back to ${have.join(", ") || "nothing"}: the cluster has no ${missing.join(", ")} node`;
   return {
     archs: have,
@@ -108,7 +106,7 @@ export function scheduling(
   placement: Placement,
   taintArm: boolean,
   selector: Record<string, string>,
-  clusterArchs: readonly Arch[] = BOTH,
+  clusterArchs: readonly Arch[] = ARCHS,
 ): Pick<PodSpec, "affinity" | "topologySpreadConstraints" | "tolerations"> {
   const eff = effectivePlacement(placement, clusterArchs);
   const archs: string[] = eff.archs;

@@ -7,13 +7,13 @@
  * everything else the check can see still fails when wrong.
  */
 import { SUPPORTED_PLATFORMS } from "../../infra/config";
-import { LabOutputs } from "../outputs";
+import { LabOutputs } from "../lifecycle/outputs";
 import { runImageCheck } from "./image";
 import { Clock, pollUntilAnswering, realClock, sample } from "./http";
 import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
 import { PlacementMode, checkPods } from "./pods";
-import { UNAME_ARCH } from "../../infra/arch";
+import { ARCHS, UNAME_ARCH } from "../../infra/arch";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
 import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped } from "./types";
 import { VariantsDeps, runVariantsCheck } from "./variants";
@@ -140,7 +140,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     cluster = await (o.connect ?? clusterFromKubeconfig)(out.kubeconfig);
     o.note?.("nodes: listing");
     nodes = await cluster.nodes();
-    const archs: KubeArch[] = ["amd64", "arm64"];
+    const archs = ARCHS;
     // The local cluster is what this machine has: an architecture it lacks is skipped, not failed.
     if (local) clusterArchs = archs.filter((a) => nodes?.some((n) => n.arch === a));
     results.push(checkNodes(nodes, archs, out.nodeGroups ?? [], { skipMissingArchs: local }));

@@ -4,9 +4,10 @@
  * failure: pulumi-eks #738, #582, #1323). On a cluster known to lack an architecture (the local
  * target), that requirement is `skipped` with the reason, never passed; the rest still fails.
  */
+import { ARCHS } from "../../infra/arch";
 import { CheckResult, KubeArch, NodeInfo, failed, passed, skipped } from "./types";
 
-export const BOTH_ARCHS: readonly KubeArch[] = ["amd64", "arm64"];
+export const BOTH_ARCHS: readonly KubeArch[] = ARCHS;
 
 /** A node group as the stack declares it (the `nodeGroups` output). */
 export interface DeclaredNodeGroup {

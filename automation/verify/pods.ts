@@ -3,6 +3,7 @@
  * `spread` → on both architectures; `amd64`/`arm64` → only on that one. Given the architectures
  * the cluster has (local target), spread's need for a missing one is `skipped`, never passed.
  */
+import { ARCHS } from "../../infra/arch";
 import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, passed, skipped } from "./types";
 
 export type PlacementMode = "spread" | KubeArch;
@@ -42,7 +43,7 @@ export function checkPods(
   }
   const archs = new Set(ready.map((r) => r.arch).filter((a): a is string => a !== null));
   if (placement === "spread") {
-    for (const want of ["amd64", "arm64"]) {
+    for (const want of ARCHS) {
       if (archs.has(want)) continue;
       if (lacks(want)) missing.push(want);
       else problems.push(`placement spread, but no Ready pod runs on an ${want} node`);

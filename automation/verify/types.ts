@@ -1,3 +1,5 @@
+import { Arch } from "../../infra/arch";
+
 /** What every verify check returns: a verdict, one line saying why, and the evidence behind it. */
 export type CheckName = "image" | "variants" | "nodes" | "pods" | "traffic";
 export type CheckStatus = "passed" | "failed" | "skipped";
@@ -12,7 +14,7 @@ export interface CheckResult {
 }
 
 /** `kubernetes.io/arch` values. */
-export type KubeArch = "amd64" | "arm64";
+export type KubeArch = Arch;
 
 /** What the checks need to know about a node. */
 export interface NodeInfo {

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineUnavailableError } from "../../automation/engine";
+import { EngineUnavailableError } from "../../automation/lifecycle/engine";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, runCli } from "./harness";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineUnavailableError, LocalLabEngine, StackMissingError } from "../../automation/engine";
+import { EngineUnavailableError, LocalLabEngine, StackMissingError } from "../../automation/lifecycle/engine";
 
 interface Call {
   args: string[];

@@ -2,7 +2,13 @@
  * A fake of `LabEngine` for the driver's tests: records every call in order, measures how many
  * updates are in flight at once, and fails, hangs or succeeds per stack as each test scripts it.
  */
-import { LabEngine, OpHooks, StackHistory, StackListing, StackMissingError } from "../../automation/engine";
+import {
+  LabEngine,
+  OpHooks,
+  StackHistory,
+  StackListing,
+  StackMissingError,
+} from "../../automation/lifecycle/engine";
 
 export interface StackScript {
   /** Preview step count (default 3). */

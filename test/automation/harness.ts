@@ -2,15 +2,15 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CliDeps } from "../../automation/commands";
-import { StateSettings } from "../../automation/state";
-import { Toolchain } from "../../automation/toolchain";
+import { CliDeps } from "../../automation/cli/commands";
+import { StateSettings } from "../../automation/lifecycle/state";
+import { Toolchain } from "../../automation/local/toolchain";
 import { VerifyOptions } from "../../automation/verify";
-import { main } from "../../automation/cli";
-import { memoryLog } from "../../automation/logs";
-import { SignalSource } from "../../automation/runner";
+import { main } from "../../automation/cli/cli";
+import { memoryLog } from "../../automation/reports/logs";
+import { SignalSource } from "../../automation/lifecycle/runner";
 import { CheckResult } from "../../automation/verify/types";
-import { ClusterControl } from "../../automation/localCluster";
+import { ClusterControl } from "../../automation/local/cluster";
 import { FakeEngine } from "./fake-engine";
 
 export class FakeSignals implements SignalSource {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { RunReport } from "../../automation/report";
+import { RunReport } from "../../automation/reports/report";
 import { LOCAL_NO_CLUSTER, verifyLab } from "../../automation/verify";
 import { Clock } from "../../automation/verify/http";
 import { Answer } from "../../automation/verify/traffic";

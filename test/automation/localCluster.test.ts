@@ -11,8 +11,8 @@ import {
   localClusterConfig,
   ownedCluster,
   scriptCluster,
-} from "../../automation/localCluster";
-import { Toolchain, emptyToolchain } from "../../automation/toolchain";
+} from "../../automation/local/cluster";
+import { Toolchain, emptyToolchain } from "../../automation/local/toolchain";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, FakeSignals, runCli } from "./harness";
 import { NodeInfo } from "../../automation/verify/types";

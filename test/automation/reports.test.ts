@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RunReport, junitXml, xmlEscape } from "../../automation/report";
+import { RunReport, junitXml, xmlEscape } from "../../automation/reports/report";
 import { CheckResult } from "../../automation/verify/types";
 import { FakeEngine } from "./fake-engine";
 import { runCli } from "./harness";

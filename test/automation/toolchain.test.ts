@@ -6,15 +6,15 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { missingCliMessage } from "../../automation/commands";
-import { EngineUnavailableError } from "../../automation/engine";
+import { missingCliMessage } from "../../automation/cli/commands";
+import { EngineUnavailableError } from "../../automation/lifecycle/engine";
 import {
   emptyToolchain,
   labCacheDir,
   loadToolchain,
   parseToolchainFile,
   toolchainFile,
-} from "../../automation/toolchain";
+} from "../../automation/local/toolchain";
 import { FakeEngine } from "./fake-engine";
 import { AWS_ENV, runCli } from "./harness";
 

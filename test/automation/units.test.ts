@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseAttendeeFile, resolveAttendees } from "../../automation/attendees";
-import { formatDuration, parseDuration } from "../../automation/duration";
-import { toProgress } from "../../automation/engine";
-import { parseConfigPairs, planStackConfig } from "../../automation/labconfig";
-import { parseOutputs } from "../../automation/outputs";
-import { plainDisplay } from "../../automation/progress";
-import { resolveState } from "../../automation/state";
+import { parseAttendeeFile, resolveAttendees } from "../../automation/cli/attendees";
+import { formatDuration, parseDuration } from "../../automation/cli/duration";
+import { toProgress } from "../../automation/lifecycle/engine";
+import { parseConfigPairs, planStackConfig } from "../../automation/cli/labconfig";
+import { parseOutputs } from "../../automation/lifecycle/outputs";
+import { plainDisplay } from "../../automation/reports/progress";
+import { resolveState } from "../../automation/lifecycle/state";
 
 describe("driver units", () => {
   it("parses durations and rejects nonsense", () => {

@@ -10,8 +10,8 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/localCluster";
-import { labCacheDir } from "../../automation/toolchain";
+import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/local/cluster";
+import { labCacheDir } from "../../automation/local/toolchain";
 import { MANIFEST_TYPES } from "../../automation/verify/registry";
 
 const ROOT = path.resolve(__dirname, "../..");

@@ -3,7 +3,7 @@
  * (exit 2). Numbers, durations, the stack prefix, the attendee list and the stack config.
  */
 import * as fs from "node:fs";
-import { UNAME_ARCH } from "../infra/arch";
+import { UNAME_ARCH } from "../../infra/arch";
 import { resolveAttendees } from "./attendees";
 import { parseDuration } from "./duration";
 import { StackConfigPlan, planStackConfig } from "./labconfig";

@@ -3,7 +3,7 @@
  * read tolerantly: a missing or odd-shaped output becomes `undefined`, and the check that needs
  * it says so.
  */
-import { Placement, PLACEMENTS } from "../infra/config";
+import { Placement, PLACEMENTS } from "../../infra/config";
 
 export interface NodeGroupOutput {
   name: string;

@@ -1,5 +1,5 @@
 /** Shared shapes of the driver: commands, phases, per-lab results. */
-import { CheckResult } from "./verify/types";
+import { CheckResult } from "../verify/types";
 
 export type Command = "up" | "verify" | "destroy" | "run";
 

@@ -8,9 +8,10 @@
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ARCHS } from "../../infra/arch";
 import { Toolchain, labCacheDir } from "./toolchain";
-import { clusterFromKubeconfig } from "./verify/kube";
-import { NodeInfo } from "./verify/types";
+import { clusterFromKubeconfig } from "../verify/kube";
+import { NodeInfo } from "../verify/types";
 
 /** Lists the nodes of the cluster a kubeconfig file names. */
 export type NodeLister = (kubeconfigFile: string) => Promise<NodeInfo[]>;
@@ -18,12 +19,10 @@ export type NodeLister = (kubeconfigFile: string) => Promise<NodeInfo[]>;
 export const listNodesOf: NodeLister = async (file) =>
   (await clusterFromKubeconfig(fs.readFileSync(file, "utf8"))).nodes();
 
-const ARCH_ORDER = ["amd64", "arm64"];
-
 /** The architectures nodes have, in a stable order (amd64, arm64); unknown labels are ignored. */
 export function clusterArchsOf(nodes: NodeInfo[]): string[] {
   const seen = new Set(nodes.map((n) => n.arch).filter((a): a is string => !!a));
-  return ARCH_ORDER.filter((a) => seen.has(a));
+  return ARCHS.filter((a) => seen.has(a));
 }
 
 export interface LocalClusterPlan {

@@ -1,20 +1,20 @@
 /** The actions behind each command, after commander has parsed the line. Each returns the exit code. */
 import * as path from "node:path";
-import { EngineUnavailableError, LabEngine } from "./engine";
-import { VerifyFn } from "./lifecycle";
-import { ClusterControl, NodeLister, localClusterConfig } from "./localCluster";
-import { memoryLog } from "./logs";
-import { Display, liveDisplay, plainDisplay } from "./progress";
-import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "./preflight";
-import { RunReport, writeJson, writeJunit } from "./report";
-import { RunOutcome, SignalSource, runAll } from "./runner";
-import { StateSettings, resolveState } from "./state";
-import { Toolchain, toolchainFile } from "./toolchain";
-import { ageMs, describeLabStacks, listTable } from "./stacks";
-import { failureLines, summaryTable } from "./summary";
-import { Command, LabLog, LabResult } from "./types";
+import { EngineUnavailableError, LabEngine } from "../lifecycle/engine";
+import { VerifyFn } from "../lifecycle/lifecycle";
+import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster";
+import { memoryLog } from "../reports/logs";
+import { Display, liveDisplay, plainDisplay } from "../reports/progress";
+import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
+import { RunReport, writeJson, writeJunit } from "../reports/report";
+import { RunOutcome, SignalSource, runAll } from "../lifecycle/runner";
+import { StateSettings, resolveState } from "../lifecycle/state";
+import { Toolchain, toolchainFile } from "../local/toolchain";
+import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
+import { failureLines, summaryTable } from "../reports/summary";
+import { Command, LabLog, LabResult } from "../lifecycle/types";
 import * as v from "./validate";
-import { VerifyOptions, verifyUrl } from "./verify";
+import { VerifyOptions, verifyUrl } from "../verify";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 

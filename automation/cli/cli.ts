@@ -6,15 +6,15 @@
 import { Command as Commander, CommanderError, Option } from "commander";
 import * as path from "node:path";
 import { CliDeps, EXIT, defaultLogDir, labCommand, listCommand, reapCommand } from "./commands";
-import { LocalLabEngine } from "./engine";
-import { ownedCluster } from "./localCluster";
-import { fileLog } from "./logs";
-import { processSignals } from "./runner";
-import { Toolchain, loadToolchain } from "./toolchain";
-import { Command } from "./types";
+import { LocalLabEngine } from "../lifecycle/engine";
+import { ownedCluster } from "../local/cluster";
+import { fileLog } from "../reports/logs";
+import { processSignals } from "../lifecycle/runner";
+import { Toolchain, loadToolchain } from "../local/toolchain";
+import { Command } from "../lifecycle/types";
 import { RawOptions } from "./validate";
-import { verifyLab } from "./verify";
-import { realClock } from "./verify/http";
+import { verifyLab } from "../verify";
+import { realClock } from "../verify/http";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -132,7 +132,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
   return program;
 }
 
-const PROJECT_DIR = path.resolve(__dirname, "..");
+const PROJECT_DIR = path.resolve(__dirname, "../..");
 
 export function realDeps(): CliDeps {
   return {

@@ -3,7 +3,7 @@
  * every attendee through infra/config.ts's `parseLabConfig` before any engine call, so a bad value
  * fails the whole run up front with every problem listed.
  */
-import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../infra/config";
+import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../../infra/config";
 
 const LAB_KEYS = Object.keys(DEFAULTS);
 

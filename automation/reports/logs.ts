@@ -1,7 +1,7 @@
 /** The engine's full output per lab, in `.lab-logs/<stack>.log` (appended across runs). */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabLog } from "./types";
+import { LabLog } from "../lifecycle/types";
 
 export function fileLog(dir: string, stack: string): LabLog {
   fs.mkdirSync(dir, { recursive: true });

@@ -7,7 +7,7 @@ import { LabEngine, OpHooks } from "./engine";
 import { explain } from "./errors";
 import { LabOutputs, parseOutputs } from "./outputs";
 import { Command, LabLog, LabResult, Phase, ProgressSink, StepResult, VerifyStepResult } from "./types";
-import { CheckResult } from "./verify/types";
+import { CheckResult } from "../verify/types";
 
 /** Which lab is being verified (names its verify containers). */
 export interface LabRef {

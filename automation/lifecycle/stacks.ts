@@ -1,9 +1,9 @@
 /** `list` and the selection behind `reap`: lab stacks with their attendee, age, last result and URL. */
 import pLimit from "p-limit";
-import { formatAge } from "./duration";
+import { formatAge } from "../cli/duration";
 import { LabEngine } from "./engine";
 import { explain } from "./errors";
-import { table } from "./summary";
+import { table } from "../reports/summary";
 
 export interface LabStackInfo {
   stack: string;

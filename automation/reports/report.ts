@@ -1,8 +1,8 @@
 /** Reports for CI: JSON with every check's evidence (`--report`), JUnit XML (`--junit`). */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { StackListing } from "./engine";
-import { Command, LabResult, StepResult } from "./types";
+import { StackListing } from "../lifecycle/engine";
+import { Command, LabResult, StepResult } from "../lifecycle/types";
 
 export interface RunReport {
   command: Command;
