@@ -24,6 +24,8 @@ export interface StackScript {
   outputs?: Record<string, unknown>;
   /** The stack does not exist (select fails). */
   missing?: boolean;
+  /** Config keys the stack already holds as secrets. */
+  heldSecrets?: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,12 +70,27 @@ export class FakeEngine implements LabEngine {
     this.calls.push("setup");
   }
 
-  async prepare(stack: string, config: Record<string, string>, create: boolean): Promise<void> {
+  async prepare(
+    stack: string,
+    config: Record<string, string>,
+    create: boolean,
+    secrets: Record<string, string> = {},
+  ): Promise<void> {
     this.calls.push(`prepare ${stack}`);
     this.lastConfig[stack] = config;
+    this.lastSecrets[stack] = secrets;
     if (this.script(stack).missing && !create) throw new StackMissingError(`stack ${stack} does not exist`);
   }
   readonly lastConfig: Record<string, Record<string, string>> = {};
+  readonly lastSecrets: Record<string, Record<string, string>> = {};
+
+  /** Stacks whose secret keys were read (kept apart from `calls`: a read-only preflight). */
+  readonly secretReads: string[] = [];
+
+  async secretKeys(stack: string): Promise<string[]> {
+    this.secretReads.push(stack);
+    return this.script(stack).heldSecrets ?? [];
+  }
 
   async preview(stack: string): Promise<number> {
     this.calls.push(`preview ${stack}`);
