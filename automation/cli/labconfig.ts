@@ -136,7 +136,9 @@ export function planStackConfig(
   problems.push(...secretProblems);
   for (const key of Object.keys(secrets).filter((k) => config[k] !== undefined)) {
     delete config[key];
-    problems.push(`--config ${key} is marked secret by --secret ${key}=… in this command: drop the --config one`);
+    problems.push(
+      `--config ${key} is marked secret by --secret ${key}=… in this command: drop the --config one`,
+    );
   }
   if (input.target !== undefined) {
     if (config["lab:target"] !== undefined && config["lab:target"] !== input.target) {

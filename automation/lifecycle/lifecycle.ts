@@ -156,7 +156,9 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
   if (d.cancel.aborted) return cancelledResult(lab, p);
   const creating = p.command === "up" || p.command === "run";
   lab.phase("prepare");
-  const prep = await lab.step(() => d.engine.prepare(p.stack, creating ? p.config : {}, creating, creating ? p.secrets : undefined));
+  const prep = await lab.step(() =>
+    d.engine.prepare(p.stack, creating ? p.config : {}, creating, creating ? p.secrets : undefined),
+  );
   let outputs: LabOutputs | undefined;
   let mayHold = false;
 

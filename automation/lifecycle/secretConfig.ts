@@ -19,7 +19,12 @@ function cliEnv(ws: LocalWorkspace): NodeJS.ProcessEnv {
 }
 
 /** `pulumi config set --secret --stack <stack> <key>`, the value on stdin; rejects with the CLI's stderr. */
-export function setSecretConfig(ws: LocalWorkspace, stack: string, key: string, value: string): Promise<void> {
+export function setSecretConfig(
+  ws: LocalWorkspace,
+  stack: string,
+  key: string,
+  value: string,
+): Promise<void> {
   const args = ["config", "set", "--secret", "--stack", stack, "--non-interactive", "--", key];
   return new Promise((resolve, reject) => {
     const child = spawn(ws.pulumiCommand.command, args, {
@@ -32,7 +37,8 @@ export function setSecretConfig(ws: LocalWorkspace, stack: string, key: string, 
     child.on("error", reject);
     child.on("close", (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`setting secret config ${key} on ${stack} failed (exit ${code}): ${stderr.trim()}`));
+      else
+        reject(new Error(`setting secret config ${key} on ${stack} failed (exit ${code}): ${stderr.trim()}`));
     });
     // The CLI strips exactly one trailing newline from a piped value: this one.
     child.stdin.on("error", () => undefined);

@@ -19,7 +19,11 @@ const FIELD_NAMES =
   "aws_session_token|sessionToken";
 const FIELD_KEY = new RegExp(`^(${FIELD_NAMES})$`, "i");
 // `name: value`, `"name": "value"`, `name=value`; the value ends at whitespace, a quote, `,` or `}`.
-const FIELD = new RegExp(`(["']?\\b(?:${FIELD_NAMES})["']?\\s*[:=]\\s*)(["']?)([^\\s"',}]+)\\2`, "gi");
+// Not part of a longer name: `demo:token=…` is a config key, not a token field.
+const FIELD = new RegExp(
+  `(?<![\\w:.-])(["']?(?:${FIELD_NAMES})["']?\\s*[:=]\\s*)(["']?)([^\\s"',}]+)\\2`,
+  "gi",
+);
 const AUTH_HEADER = /\b(authorization\s*[:=]\s*["']?(?:bearer|basic)\s+)([^\s"',}]+)/gi;
 
 const readIfPresent = (file: string | undefined): string | undefined => {

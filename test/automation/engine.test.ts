@@ -97,7 +97,7 @@ describe("LocalLabEngine (stand-in pulumi CLI)", function () {
   it("refuses to set in plain a key the stack holds as a secret, before writing any config", async () => {
     fs.writeFileSync(
       path.join(dir, "Pulumi.lab-held.yaml"),
-      "config:\n  demo:token:\n    secure: v1:abc\n  lab:replicas: \"2\"\n",
+      'config:\n  demo:token:\n    secure: v1:abc\n  lab:replicas: "2"\n',
     );
     const e = engine();
     assert.deepEqual(await e.secretKeys("lab-held"), ["demo:token"]);

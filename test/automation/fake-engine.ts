@@ -14,6 +14,8 @@ export interface StackScript {
   /** Preview step count (default 3). */
   steps?: number;
   upFails?: string;
+  /** Extra engine output during up (e.g. text that must be redacted). */
+  upOutput?: string | string[];
   /** Up takes this long (ms), unless aborted. */
   upMs?: number;
   /** Up ignores its abort signal (the CLI hanging, pulumi #12627) until `release()`. */
@@ -104,6 +106,7 @@ export class FakeEngine implements LabEngine {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       hooks.onOutput?.(`Updating (${stack})\n`);
+      for (const text of [s.upOutput ?? []].flat()) hooks.onOutput?.(text);
       if (s.upHangs) await this.hang;
       else {
         await new Promise<void>((resolve, reject) => {
