@@ -28,7 +28,8 @@ Examples:
   up: `
 Examples:
   $ npm run lab -- up --attendees alice,bob --config aws:region=eu-west-1
-  $ npm run lab -- up --attendees-file attendees.txt --config replicas=6 --config taintArm=true`,
+  $ npm run lab -- up --attendees-file attendees.txt --config replicas=6 --config taintArm=true
+  $ npm run lab -- up --attendees alice --secret aws:accessKey="$KEY_ID" --secret aws:secretKey="$KEY"`,
   verify: `
 Examples:
   $ npm run lab -- verify --attendees alice,bob --report verify.json
@@ -61,6 +62,11 @@ function common(cmd: Commander, kind: Kind): Commander {
       .option(
         "--config <key=value>",
         "stack config for every lab; keys without a namespace mean lab: (repeatable)",
+        collect,
+      )
+      .option(
+        "--secret <key=value>",
+        "secret stack config (encrypted, never printed or reported), e.g. aws:secretKey=…; same keys as --config, lab: settings excepted (repeatable)",
         collect,
       )
       .option("--keep", "do not destroy (run: skip the destroy step; up: not even on Ctrl+C)");

@@ -7,13 +7,15 @@ import { memoryLog } from "../reports/logs";
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
-import { RunOutcome, SignalSource, runAll } from "../lifecycle/runner";
+import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
+import { RunOutcome, SignalSource, runAll, stackName } from "../lifecycle/runner";
 import { StateSettings, resolveState } from "../lifecycle/state";
 import { Toolchain, toolchainFile } from "../local/toolchain";
 import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
 import { failureLines, summaryTable } from "../reports/summary";
 import { Command, LabLog, LabResult } from "../lifecycle/types";
 import * as v from "./validate";
+import { heldSecretProblems } from "./labconfig";
 import { VerifyOptions, verifyUrl } from "../verify";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -125,6 +127,7 @@ function finish(
   started: number,
   outcome: RunOutcome,
   settings: Record<string, unknown>,
+  redactor?: Redactor,
 ): number {
   const { results, interrupted } = outcome;
   const passed = results.length > 0 && results.every((r) => r.passed) && !interrupted;
@@ -147,8 +150,8 @@ function finish(
     leftovers: outcome.leftovers,
     labs: results,
   };
-  if (o.report) writeJson(o.report, report);
-  if (o.junit) writeJunit(o.junit, report);
+  if (o.report) writeJson(o.report, report, redactor);
+  if (o.junit) writeJunit(o.junit, report, redactor);
   d.out(
     `${results.filter((r) => r.passed).length} of ${results.length} labs passed${interrupted ? " (interrupted)" : ""}`,
   );
@@ -156,7 +159,8 @@ function finish(
 }
 
 /** up, verify, destroy, run over attendees (and verify --url without a stack). */
-export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps): Promise<number> {
+export async function labCommand(command: Command, o: v.RawOptions, given: CliDeps): Promise<number> {
+  let d = given;
   const started = d.now();
   const problems = new v.Problems();
   if (command === "verify" && o.url !== undefined) return verifyUrlCommand(o, d, problems, started);
@@ -169,8 +173,16 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
   const plan = v.stackConfig(o, names, d.env, problems);
   if (problems.list.length > 0) return usageError(d, command, problems.list);
 
-  const engine = await engineFor(d, command, o, plan.target, plan.config);
+  const engine = await engineFor(d, command, o, plan.target, { ...plan.config, ...plan.secrets });
   if (typeof engine === "number") return engine;
+  // From here on every line, log, report and note goes through the redactor.
+  const redactor = runRedactor({ env: d.env, projectDir: d.projectDir, secrets: plan.secrets });
+  d = redactedOutput(d, redactor);
+  if (command === "up" || command === "run") {
+    const stacks = names.map((n) => stackName(prefix, n));
+    const held = await heldSecretProblems(stacks, plan.config, (s) => engine.secretKeys(s));
+    if (held.length > 0) return usageError(d, command, held);
+  }
   // The lab's own cluster runs while a lab of it exists: started here, and stopped after the
   // command unless a lab is left in it. A cluster the user names is joined, never started or stopped.
   const cluster =
@@ -192,12 +204,14 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
       if (found.problems.length > 0) return usageError(d, command, found.problems);
       Object.assign(plan.config, found.config);
     }
-    const ui = display(d);
+    redactor.addKubeconfigFile(plan.config["lab:kubeconfig"]);
+    const ui = redactedDisplay(display(d), redactor);
     const settings = {
       attendees: names,
       prefix,
       concurrency,
       config: plan.config,
+      secrets: Object.keys(plan.secrets),
       keep: !!o.keep,
       requests,
       trafficDeadlineMs,
@@ -212,6 +226,7 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
           prefix,
           concurrency,
           config: plan.config,
+          secrets: plan.secrets,
           keep: !!o.keep,
           preview: o.preview !== false,
           destroyTries,
@@ -219,8 +234,10 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
         },
         {
           engine,
-          verify: (out, signal, note, lab) =>
-            d.verify(out, signal, note, lab, { requests, trafficDeadlineMs, variants: o.variants }),
+          verify: (out, signal, note, lab) => {
+            redactor.addKubeconfig(out.kubeconfig).addRegistry(out.registry);
+            return d.verify(out, signal, note, lab, { requests, trafficDeadlineMs, variants: o.variants });
+          },
           progress: ui,
           openLog: d.openLog,
           signals: d.signals,
@@ -238,7 +255,7 @@ export async function labCommand(command: Command, o: v.RawOptions, d: CliDeps):
     }
     // Before the summary, so that the summary is the last thing printed.
     const stopped = await release();
-    const code = finish(d, command, o, started, outcome, settings);
+    const code = finish(d, command, o, started, outcome, settings, redactor);
     return stopped ? code : EXIT.failed;
   } finally {
     await release();

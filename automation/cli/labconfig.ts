@@ -1,23 +1,50 @@
 /**
- * `--config key=value` (repeatable) and `--target`: parsed into stack config, then validated for
- * every attendee through infra/config.ts's `parseLabConfig` before any engine call, so a bad value
- * fails the whole run up front with every problem listed.
+ * `--config key=value`, `--secret key=value` (both repeatable) and `--target`: parsed into stack
+ * config, then validated for every attendee through infra/config.ts's `parseLabConfig` before any
+ * engine call, so a bad value fails the whole run up front with every problem listed. A secret's
+ * value never appears in a problem: only its key, or its position on the command line.
  */
 import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../../infra/config";
 
 const LAB_KEYS = Object.keys(DEFAULTS);
 
+/** Config keys that hold credentials: never plain config (they would sit in Pulumi.<stack>.yaml). */
+export const CREDENTIAL_KEYS = ["aws:accessKey", "aws:secretKey", "aws:token"];
+
+const CREDENTIAL_HINT =
+  "or through the environment (AWS_PROFILE, or AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY [+ AWS_SESSION_TOKEN])";
+
 export interface ConfigInput {
   /** Raw `--config` values, in order (later wins). */
   pairs: string[];
+  /** Raw `--secret` values, in order (later wins). */
+  secretPairs?: string[];
   target?: string;
 }
 
 export interface StackConfigPlan {
   /** Full Pulumi keys (`lab:replicas`, `aws:region`) → values, set on every stack (plus lab:attendee). */
   config: Record<string, string>;
+  /** Full keys → values set as secrets (encrypted) on every stack; never printed or reported. */
+  secrets: Record<string, string>;
   target: Target;
   problems: string[];
+}
+
+/** `replicas` → `lab:replicas`; a problem (naming `flag`) when it is no config key. */
+function fullKey(flag: string, rawKey: string): { key?: string; problem?: string } {
+  const key = rawKey.includes(":") ? rawKey : `lab:${rawKey}`;
+  const [ns, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+  if (ns === "" || name === "" || /\s/.test(key)) {
+    return { problem: `${flag} key "${rawKey}" is not a config key (namespace:name, e.g. aws:region)` };
+  }
+  if (ns === "lab" && name === "attendee") {
+    return { problem: `${flag} lab:attendee is set per stack by the driver: pass names with --attendees` };
+  }
+  if (ns === "lab" && !LAB_KEYS.includes(name)) {
+    return { problem: `${flag} ${key} is not a lab setting; known: ${LAB_KEYS.join(", ")}` };
+  }
+  return { key };
 }
 
 /** `replicas=3` → `lab:replicas`; namespaced keys (`aws:region`) pass through. */
@@ -32,24 +59,59 @@ export function parseConfigPairs(pairs: string[]): { config: Record<string, stri
       );
       continue;
     }
-    const rawKey = pair.slice(0, eq).trim();
-    const key = rawKey.includes(":") ? rawKey : `lab:${rawKey}`;
-    const [ns, name] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
-    if (ns === "" || name === "" || /\s/.test(key)) {
-      problems.push(`--config key "${rawKey}" is not a config key (namespace:name, e.g. aws:region)`);
-      continue;
-    }
-    if (ns === "lab" && name === "attendee") {
-      problems.push("--config lab:attendee is set per stack by the driver: pass names with --attendees");
-      continue;
-    }
-    if (ns === "lab" && !LAB_KEYS.includes(name)) {
-      problems.push(`--config ${key} is not a lab setting; known: ${LAB_KEYS.join(", ")}`);
-      continue;
-    }
-    config[key] = pair.slice(eq + 1);
+    const { key, problem } = fullKey("--config", pair.slice(0, eq).trim());
+    if (problem !== undefined || key === undefined) problems.push(problem as string);
+    else if (CREDENTIAL_KEYS.includes(key))
+      problems.push(`--config ${key} is a credential: pass it with --secret ${key}=… ${CREDENTIAL_HINT}`);
+    else config[key] = pair.slice(eq + 1);
   }
   return { config, problems };
+}
+
+/**
+ * `--secret demo:token=…` → `{ "demo:token": … }`. Same key rules as --config, but `lab:` settings
+ * are refused: the program reads them in plain, so a secret one would end up in plaintext state.
+ */
+export function parseSecretPairs(pairs: string[]): { secrets: Record<string, string>; problems: string[] } {
+  const secrets: Record<string, string> = {};
+  const problems: string[] = [];
+  pairs.forEach((pair, i) => {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) {
+      // Not echoed: without an "=" the whole text may be the value.
+      problems.push(`--secret #${i + 1} is not key=value (e.g. --secret aws:secretKey=…); it is not shown`);
+      return;
+    }
+    const { key, problem } = fullKey("--secret", pair.slice(0, eq).trim());
+    if (problem !== undefined || key === undefined) problems.push(problem as string);
+    else if (key.startsWith("lab:"))
+      problems.push(
+        `--secret ${key}: lab settings are not secret (the program reads them in plain); pass it with --config`,
+      );
+    else secrets[key] = pair.slice(eq + 1);
+  });
+  return { secrets, problems };
+}
+
+/**
+ * Plain config keys that the existing stacks hold as secrets (`secretKeys` of each): setting them
+ * with --config would replace the encrypted value by plaintext.
+ */
+export async function heldSecretProblems(
+  stacks: string[],
+  config: Record<string, string>,
+  secretKeys: (stack: string) => Promise<string[]>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const stack of stacks) {
+    for (const key of (await secretKeys(stack)).filter((k) => config[k] !== undefined)) {
+      problems.push(
+        `--config ${key}: stack ${stack} holds it as a secret; pass it with --secret ${key}=…` +
+          (CREDENTIAL_KEYS.includes(key) ? ` ${CREDENTIAL_HINT}` : ""),
+      );
+    }
+  }
+  return problems;
 }
 
 /** The raw `lab:*` view parseLabConfig takes, for one attendee. */
@@ -70,6 +132,14 @@ export function planStackConfig(
   env: NodeJS.ProcessEnv,
 ): StackConfigPlan {
   const { config, problems } = parseConfigPairs(input.pairs);
+  const { secrets, problems: secretProblems } = parseSecretPairs(input.secretPairs ?? []);
+  problems.push(...secretProblems);
+  for (const key of Object.keys(secrets).filter((k) => config[k] !== undefined)) {
+    delete config[key];
+    problems.push(
+      `--config ${key} is marked secret by --secret ${key}=… in this command: drop the --config one`,
+    );
+  }
   if (input.target !== undefined) {
     if (config["lab:target"] !== undefined && config["lab:target"] !== input.target) {
       problems.push(`--target ${input.target} contradicts --config lab:target=${config["lab:target"]}`);
@@ -97,7 +167,7 @@ export function planStackConfig(
       }
     }
   }
-  return { config, target, problems };
+  return { config, secrets, target, problems };
 }
 
 export type { LabConfig };

@@ -14,6 +14,8 @@ export interface RawOptions {
   attendeesFile?: string;
   concurrency?: string;
   config?: string[];
+  /** `--secret key=value` (repeatable): secret stack config. */
+  secret?: string[];
   stackPrefix?: string;
   report?: string;
   junit?: string;
@@ -103,7 +105,11 @@ export function stackConfig(
   env: NodeJS.ProcessEnv,
   problems: Problems,
 ): StackConfigPlan {
-  const plan = planStackConfig({ pairs: o.config ?? [], target: o.target }, names, env);
+  const plan = planStackConfig(
+    { pairs: o.config ?? [], secretPairs: o.secret, target: o.target },
+    names,
+    env,
+  );
   plan.problems.forEach((p) => problems.add(p));
   return plan;
 }

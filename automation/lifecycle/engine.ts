@@ -5,6 +5,7 @@
  */
 import { EngineEvent, LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { Mutex } from "./mutex";
+import { secretConfigKeys, setSecretConfig } from "./secretConfig";
 
 export type ProgressEvent =
   | { kind: "step-start"; urn: string; op: string }
@@ -38,8 +39,19 @@ export interface LabEngine {
   check(): Promise<void>;
   /** Once, before fanning out: install the project's plugins (concurrent installs interfere). */
   setup(): Promise<void>;
-  /** Creates (or, with `create` false, only selects) the stack, then sets `config`. Serialized. */
-  prepare(stack: string, config: Record<string, string>, create: boolean): Promise<void>;
+  /**
+   * Creates (or, with `create` false, only selects) the stack, then sets `config` in plain and
+   * `secrets` encrypted (never on a command line). Refuses to set in plain a key the stack holds
+   * as a secret. Serialized.
+   */
+  prepare(
+    stack: string,
+    config: Record<string, string>,
+    create: boolean,
+    secrets?: Record<string, string>,
+  ): Promise<void>;
+  /** Config keys the stack holds as secrets ([] for a stack that does not exist). */
+  secretKeys(stack: string): Promise<string[]>;
   /** Number of steps an update would take. */
   preview(stack: string, hooks: OpHooks): Promise<number>;
   up(stack: string, hooks: OpHooks): Promise<Record<string, unknown>>;
@@ -149,19 +161,35 @@ export class LocalLabEngine implements LabEngine {
     return s;
   }
 
-  async prepare(name: string, config: Record<string, string>, create: boolean): Promise<void> {
+  async prepare(
+    name: string,
+    config: Record<string, string>,
+    create: boolean,
+    secrets: Record<string, string> = {},
+  ): Promise<void> {
     const ws = await this.workspace();
     await this.mutex.run(async () => {
       try {
         const stack = create ? await Stack.createOrSelect(name, ws) : await Stack.select(name, ws);
+        const held = (await secretConfigKeys(ws, name)).filter((k) => config[k] !== undefined);
+        if (held.length > 0) {
+          throw new Error(
+            `stack ${name} holds ${held.join(", ")} as secret: set ${held.length > 1 ? "them" : "it"} with --secret, not --config`,
+          );
+        }
         const entries = Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }]);
         if (entries.length > 0) await stack.setAllConfig(Object.fromEntries(entries));
+        for (const [key, value] of Object.entries(secrets)) await setSecretConfig(ws, name, key, value);
         this.stacks.set(name, stack);
       } catch (e) {
         if (e instanceof StackNotFoundError) throw new StackMissingError(`stack ${name} does not exist`);
         throw e;
       }
     });
+  }
+
+  async secretKeys(name: string): Promise<string[]> {
+    return secretConfigKeys(await this.workspace(), name);
   }
 
   async preview(name: string, hooks: OpHooks): Promise<number> {

@@ -28,6 +28,8 @@ export interface LabPlan {
   stack: string;
   /** Stack config (full keys), `lab:attendee` included. */
   config: Record<string, string>;
+  /** Secret stack config (full keys), set encrypted; never printed. */
+  secrets?: Record<string, string>;
   keep: boolean;
   /** Run a preview first to know the step total (progress only). */
   preview: boolean;
@@ -154,7 +156,9 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
   if (d.cancel.aborted) return cancelledResult(lab, p);
   const creating = p.command === "up" || p.command === "run";
   lab.phase("prepare");
-  const prep = await lab.step(() => d.engine.prepare(p.stack, creating ? p.config : {}, creating));
+  const prep = await lab.step(() =>
+    d.engine.prepare(p.stack, creating ? p.config : {}, creating, creating ? p.secrets : undefined),
+  );
   let outputs: LabOutputs | undefined;
   let mayHold = false;
 

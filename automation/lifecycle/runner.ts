@@ -32,6 +32,8 @@ export interface RunSettings {
   concurrency: number;
   /** Stack config shared by all (lab:attendee is added per stack). */
   config: Record<string, string>;
+  /** Secret stack config shared by all, set encrypted. */
+  secrets?: Record<string, string>;
   keep: boolean;
   preview: boolean;
   destroyTries: number;
@@ -132,6 +134,7 @@ export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome>
           attendee,
           stack,
           config: { ...s.config, "lab:attendee": attendee },
+          secrets: s.secrets,
           keep: s.keep,
           preview: s.preview,
           destroyTries: s.destroyTries,

@@ -1,8 +1,12 @@
-/** Reports for CI: JSON with every check's evidence (`--report`), JUnit XML (`--junit`). */
+/**
+ * Reports for CI: JSON with every check's evidence (`--report`), JUnit XML (`--junit`). Both are
+ * written through a Redactor: no secret value or credential field reaches either file.
+ */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { StackListing } from "../lifecycle/engine";
 import { Command, LabResult, StepResult } from "../lifecycle/types";
+import { Redactor } from "./redact";
 
 export interface RunReport {
   command: Command;
@@ -16,9 +20,9 @@ export interface RunReport {
   labs: LabResult[];
 }
 
-export function writeJson(file: string, report: RunReport): void {
+export function writeJson(file: string, report: RunReport, r = new Redactor()): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify(r.value(report), null, 2)}\n`);
 }
 
 // XML 1.0 forbids most control characters, even escaped.
@@ -104,7 +108,7 @@ export function junitXml(report: RunReport): string {
   ].join("\n");
 }
 
-export function writeJunit(file: string, report: RunReport): void {
+export function writeJunit(file: string, report: RunReport, r = new Redactor()): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, junitXml(report));
+  fs.writeFileSync(file, junitXml(r.value(report)));
 }

@@ -9,7 +9,7 @@
 import { SUPPORTED_PLATFORMS } from "../../infra/config";
 import { LabOutputs } from "../lifecycle/outputs";
 import { runImageCheck } from "./image";
-import { Clock, pollUntilAnswering, realClock, sample } from "./http";
+import { Clock, RETRY_GRACE_MS, STABLE_ANSWERS, pollUntilStable, realClock, sample } from "./http";
 import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
 import { PlacementMode, checkPods } from "./pods";
@@ -54,23 +54,32 @@ export async function verifyUrl(
   resnapshot?: () => Promise<Pick<TrafficExpectation, "nodes" | "pods">>,
 ): Promise<CheckResult> {
   const clock = o.clock ?? realClock;
-  const poll = await pollUntilAnswering(url, o.trafficDeadlineMs, clock, o.signal, (n, last) =>
+  const started = clock.now();
+  const poll = await pollUntilStable(url, o.trafficDeadlineMs, clock, o.signal, (n, last) =>
     o.note?.(`waiting for ${url} (try ${n}: ${last.error ?? `HTTP ${last.status}`})`),
   );
   if (!poll.answering) {
     return failed(
       "traffic",
-      `${url} did not answer HTTP 200 within ${Math.round(o.trafficDeadlineMs / 1000)} s`,
+      `${url} did not answer HTTP 200 ${STABLE_ANSWERS} times in a row within ${Math.round(o.trafficDeadlineMs / 1000)} s`,
       {
         url,
         attempts: poll.attempts,
         waitedMs: poll.waitedMs,
+        stableAnswers: STABLE_ANSWERS,
+        bestStreak: poll.bestStreak,
+        recentProblems: poll.recentProblems,
         last: poll.last,
       },
     );
   }
   o.note?.(`sending ${o.requests} requests to ${url}`);
-  const answers = await sample(url, o.requests, 4, o.signal);
+  const retryUntil = Math.max(started + o.trafficDeadlineMs, clock.now() + RETRY_GRACE_MS);
+  const { answers, retries, retried } = await sample(url, o.requests, {
+    signal: o.signal,
+    clock,
+    retryUntil,
+  });
   // Pods can move while the load balancer warms up: map answers with lists taken after sampling.
   let snapshot = {};
   if (resnapshot) {
@@ -81,7 +90,15 @@ export async function verifyUrl(
     }
   }
   const result = checkTraffic(answers, { ...expect, ...snapshot });
-  result.evidence = { url, waitedMs: poll.waitedMs, pollAttempts: poll.attempts, ...result.evidence };
+  result.evidence = {
+    url,
+    waitedMs: poll.waitedMs,
+    pollAttempts: poll.attempts,
+    stableAnswers: STABLE_ANSWERS,
+    retries,
+    retried,
+    ...result.evidence,
+  };
   return result;
 }
 

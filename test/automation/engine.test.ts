@@ -8,6 +8,7 @@ import { EngineUnavailableError, LocalLabEngine, StackMissingError } from "../..
 
 interface Call {
   args: string[];
+  stdin?: string;
   start: number;
   end: number;
   backend?: string;
@@ -72,6 +73,40 @@ describe("LocalLabEngine (stand-in pulumi CLI)", function () {
       assert.equal(c.passphrase, "pw");
       assert.equal(c.skipUpdateCheck, "true");
     }
+  });
+
+  it("sets secrets encrypted with the value on stdin, never on a command line", async () => {
+    const secret = "s3cr3t-Value with spaces\n";
+    await engine().prepare("lab-sec", { "lab:replicas": "2" }, true, { "demo:token": secret });
+    const cs = calls();
+    assert.deepEqual(
+      cs.map((c) => c.args.join(" ")),
+      [
+        "stack select --stack lab-sec",
+        "stack init lab-sec --secrets-provider passphrase",
+        "config set-all --stack lab-sec --plaintext lab:replicas=2",
+        "config set --secret --stack lab-sec -- demo:token",
+      ],
+    );
+    // One trailing newline is the CLI's to strip; the value's own newline survives.
+    assert.equal(cs[3].stdin, `${secret}\n`);
+    assert.equal(cs[3].passphrase, "pw", "the workspace's environment");
+    for (const c of cs) assert.ok(!c.args.join(" ").includes("s3cr3t"), c.args.join(" "));
+  });
+
+  it("refuses to set in plain a key the stack holds as a secret, before writing any config", async () => {
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.lab-held.yaml"),
+      'config:\n  demo:token:\n    secure: v1:abc\n  lab:replicas: "2"\n',
+    );
+    const e = engine();
+    assert.deepEqual(await e.secretKeys("lab-held"), ["demo:token"]);
+    assert.deepEqual(await e.secretKeys("lab-nothing"), []);
+    await assert.rejects(
+      e.prepare("lab-held", { "demo:token": "plain" }, true),
+      /stack lab-held holds demo:token as secret: set it with --secret, not --config/,
+    );
+    assert.ok(!calls().some((c) => c.args[0] === "config"), "no config written");
   });
 
   it("serializes concurrent stack creation and config writes", async () => {

@@ -14,6 +14,8 @@ export interface StackScript {
   /** Preview step count (default 3). */
   steps?: number;
   upFails?: string;
+  /** Extra engine output during up (e.g. text that must be redacted). */
+  upOutput?: string | string[];
   /** Up takes this long (ms), unless aborted. */
   upMs?: number;
   /** Up ignores its abort signal (the CLI hanging, pulumi #12627) until `release()`. */
@@ -24,6 +26,8 @@ export interface StackScript {
   outputs?: Record<string, unknown>;
   /** The stack does not exist (select fails). */
   missing?: boolean;
+  /** Config keys the stack already holds as secrets. */
+  heldSecrets?: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,12 +72,27 @@ export class FakeEngine implements LabEngine {
     this.calls.push("setup");
   }
 
-  async prepare(stack: string, config: Record<string, string>, create: boolean): Promise<void> {
+  async prepare(
+    stack: string,
+    config: Record<string, string>,
+    create: boolean,
+    secrets: Record<string, string> = {},
+  ): Promise<void> {
     this.calls.push(`prepare ${stack}`);
     this.lastConfig[stack] = config;
+    this.lastSecrets[stack] = secrets;
     if (this.script(stack).missing && !create) throw new StackMissingError(`stack ${stack} does not exist`);
   }
   readonly lastConfig: Record<string, Record<string, string>> = {};
+  readonly lastSecrets: Record<string, Record<string, string>> = {};
+
+  /** Stacks whose secret keys were read (kept apart from `calls`: a read-only preflight). */
+  readonly secretReads: string[] = [];
+
+  async secretKeys(stack: string): Promise<string[]> {
+    this.secretReads.push(stack);
+    return this.script(stack).heldSecrets ?? [];
+  }
 
   async preview(stack: string): Promise<number> {
     this.calls.push(`preview ${stack}`);
@@ -87,6 +106,7 @@ export class FakeEngine implements LabEngine {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       hooks.onOutput?.(`Updating (${stack})\n`);
+      for (const text of [s.upOutput ?? []].flat()) hooks.onOutput?.(text);
       if (s.upHangs) await this.hang;
       else {
         await new Promise<void>((resolve, reject) => {

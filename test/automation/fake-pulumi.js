@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A stand-in `pulumi` CLI for the LocalLabEngine test: records each call (args, a few env vars,
-// start/end times) as a JSON line in $FAKE_PULUMI_LOG and keeps stacks as files in $FAKE_PULUMI_STATE.
+// start/end times, stdin of `config set`) as a JSON line in $FAKE_PULUMI_LOG and keeps stacks as files in $FAKE_PULUMI_STATE.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -79,6 +79,9 @@ if (cmd === "stack select") {
       },
     ]),
   );
+} else if (cmd === "config set") {
+  // A value given on stdin (none in argv) is recorded, to prove which route a secret took.
+  record({ stdin: fs.readFileSync(0, "utf8") });
 } else {
   record();
 }

@@ -57,6 +57,8 @@ export interface HarnessOptions {
   listNodes?: CliDeps["listNodes"];
   /** The lab's own local cluster (none unless given: tests never start a real one here). */
   localCluster?: ClusterControl;
+  /** The per-lab logs (default: in memory). */
+  openLog?: CliDeps["openLog"];
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -93,7 +95,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     toolchain: o.toolchain,
     listNodes: o.listNodes,
     localCluster: () => o.localCluster,
-    openLog: (stack) => memoryLog(`${stack}.log`),
+    openLog: o.openLog ?? ((stack) => memoryLog(`${stack}.log`)),
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {
       exits.push(code);

@@ -42,7 +42,12 @@ describe("driver units", () => {
 
   it("takes aws:region from AWS_REGION for the aws target, and not for local", () => {
     const aws = planStackConfig({ pairs: [] }, ["alice"], { AWS_REGION: "us-west-2" });
-    assert.deepEqual(aws, { config: { "aws:region": "us-west-2" }, target: "aws", problems: [] });
+    assert.deepEqual(aws, {
+      config: { "aws:region": "us-west-2" },
+      secrets: {},
+      target: "aws",
+      problems: [],
+    });
     const local = planStackConfig({ pairs: [], target: "local" }, ["alice"], { AWS_REGION: "us-west-2" });
     assert.deepEqual(local.config, { "lab:target": "local" });
   });
