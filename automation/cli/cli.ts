@@ -39,7 +39,8 @@ Examples:
   destroy: `
 Examples:
   $ npm run lab -- destroy --attendees alice,bob
-  $ npm run lab -- destroy --attendees-file attendees.txt --destroy-tries 5`,
+  $ npm run lab -- destroy --attendees-file attendees.txt --destroy-tries 5
+  $ npm run lab -- destroy --leftovers --stack-prefix ci-1234`,
   list: `
 Examples:
   $ npm run lab -- list
@@ -47,7 +48,8 @@ Examples:
   reap: `
 Examples:
   $ npm run lab -- reap --older-than 12h
-  $ npm run lab -- reap --older-than 2d --stack-prefix ws2025 --report reap.json`,
+  $ npm run lab -- reap --older-than 2d --stack-prefix ws2025 --report reap.json
+  $ npm run lab -- reap --leftovers --stack-prefix ci-1234 --backend s3://my-bucket/lab-state`,
 };
 
 type Kind = "lab" | "list" | "reap";
@@ -107,6 +109,11 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     if (name === "verify" || name === "run") cmd = verifyOptions(cmd);
     if (name === "up" || name === "run")
       cmd.option("--no-preview", "skip the preview that gives the progress total");
+    if (name === "destroy")
+      cmd.option(
+        "--leftovers",
+        "destroy the stacks an interrupted run recorded as unfinished (no --attendees)",
+      );
     if (name === "verify") {
       cmd
         .option("--url <url>", "check any endpoint, no stack (with --expect-arch)")
@@ -127,7 +134,8 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .addHelpText("after", EXAMPLES.list)
     .action(async (o: RawOptions) => setCode(await listCommand(o, deps)));
   common(program.command("reap").description("destroy and remove lab stacks older than a duration"), "reap")
-    .requiredOption("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
+    .option("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
+    .option("--leftovers", "instead: the stacks an interrupted or killed run recorded as unfinished")
     .option("--concurrency <n>", "labs destroyed at once (default 4)")
     .addHelpText("after", EXAMPLES.reap)
     .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));

@@ -8,7 +8,7 @@ import { Display, liveDisplay, plainDisplay } from "../reports/progress";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
 import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import { RunOutcome, SignalSource, runAll, stackName } from "../lifecycle/runner";
+import { RunOutcome, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
 import { StateSettings, resolveState } from "../lifecycle/state";
 import { Toolchain, toolchainFile } from "../local/toolchain";
 import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
@@ -17,6 +17,7 @@ import { Command, LabLog, LabResult } from "../lifecycle/types";
 import * as v from "./validate";
 import { heldSecretProblems } from "./labconfig";
 import { VerifyOptions, verifyUrl } from "../verify";
+import { ephemeralStateWarning, leftoversCommand } from "./leftovers";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -53,7 +54,7 @@ export interface CliDeps {
   localCluster?: () => ClusterControl | undefined;
 }
 
-function usageError(d: CliDeps, command: string, problems: string[]): number {
+export function usageError(d: CliDeps, command: string, problems: string[]): number {
   const n = problems.length;
   d.err(
     `lab ${command}: ${n} problem${n === 1 ? "" : "s"}, nothing was created:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
@@ -89,7 +90,7 @@ export function missingCliMessage(
  * The engine after the cheap local checks: AWS credentials (aws target only) and the Pulumi CLI.
  * `target` undefined: the command works on any lab (list).
  */
-async function engineFor(
+export async function engineFor(
   d: CliDeps,
   command: string,
   o: v.RawOptions,
@@ -164,6 +165,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const started = d.now();
   const problems = new v.Problems();
   if (command === "verify" && o.url !== undefined) return verifyUrlCommand(o, d, problems, started);
+  if (command === "destroy" && o.leftovers) return leftoversCommand("destroy", o, d);
   const names = v.attendees(o, problems);
   const concurrency = v.positiveInt("--concurrency", o.concurrency, 4, problems, 64);
   const requests = v.positiveInt("--requests", o.requests, 40, problems);
@@ -172,6 +174,8 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   const plan = v.stackConfig(o, names, d.env, problems);
   if (problems.list.length > 0) return usageError(d, command, problems.list);
+  const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
+  if (ephemeral) d.err(`lab ${command}: ${ephemeral}`);
 
   const engine = await engineFor(d, command, o, plan.target, { ...plan.config, ...plan.secrets });
   if (typeof engine === "number") return engine;
@@ -187,9 +191,12 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   // command unless a lab is left in it. A cluster the user names is joined, never started or stopped.
   const cluster =
     plan.target === "local" && plan.config["lab:kubeconfig"] === undefined ? d.localCluster?.() : undefined;
+  // From before the cluster starts until it is released, no signal may take its default action
+  // (ending the process with the cluster running): noted; runAll cancels on its own.
+  const guard = cluster ? noteSignals(d.signals) : undefined;
   if (cluster) {
     const failed = await startCluster(d, command, cluster);
-    if (failed !== undefined) return failed;
+    if (failed !== undefined) return (guard?.off(), failed);
   }
   let released = !cluster;
   const release = async (): Promise<boolean> => {
@@ -203,6 +210,10 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
       const found = await localClusterConfig(plan.config, d.env, d.listNodes);
       if (found.problems.length > 0) return usageError(d, command, found.problems);
       Object.assign(plan.config, found.config);
+    }
+    if (guard?.signal) {
+      d.err(`lab ${command}: ${guard.signal} before any lab started: nothing was created`);
+      return EXIT.failed;
     }
     redactor.addKubeconfigFile(plan.config["lab:kubeconfig"]);
     const ui = redactedDisplay(display(d), redactor);
@@ -259,6 +270,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     return stopped ? code : EXIT.failed;
   } finally {
     await release();
+    guard?.off();
   }
 }
 
@@ -373,8 +385,10 @@ export async function listCommand(o: v.RawOptions, d: CliDeps): Promise<number> 
 
 export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
   const problems = new v.Problems();
+  if (o.leftovers) return leftoversCommand("reap", o, d);
   const prefix = v.stackPrefix(o.stackPrefix, problems);
-  if (o.olderThan === undefined) problems.add("--older-than is required (e.g. --older-than 12h)");
+  if (o.olderThan === undefined)
+    problems.add("--older-than <duration> (e.g. 12h) or --leftovers is required: which stacks to reap");
   const olderThan = v.duration("--older-than", o.olderThan, 0, problems);
   const plan = v.stackConfig(o, [], d.env, problems);
   if (problems.list.length > 0) return usageError(d, "reap", problems.list);

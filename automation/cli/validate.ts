@@ -30,6 +30,8 @@ export interface RawOptions {
   url?: string;
   expectArch?: string;
   olderThan?: string;
+  /** reap/destroy: the stacks the backend records as left unfinished (lifecycle/ledger.ts). */
+  leftovers?: boolean;
   /** --variants / --no-variants; undefined: the default for the target. */
   variants?: boolean;
 }

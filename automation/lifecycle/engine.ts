@@ -6,6 +6,8 @@
 import { EngineEvent, LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { Mutex } from "./mutex";
 import { secretConfigKeys, setSecretConfig } from "./secretConfig";
+import { LockReport, breakStaleLocks } from "./locks";
+import { endOrphans } from "../local/orphans";
 
 export type ProgressEvent =
   | { kind: "step-start"; urn: string; op: string }
@@ -61,6 +63,14 @@ export interface LabEngine {
   remove(stack: string): Promise<void>;
   list(): Promise<StackListing[]>;
   history(stack: string): Promise<StackHistory>;
+  /** Stack tags (the leftovers record is one: ledger.ts). The stack needs no prepare. */
+  tags(stack: string): Promise<Record<string, string>>;
+  setTag(stack: string, key: string, value: string): Promise<void>;
+  removeTag(stack: string, key: string): Promise<void>;
+  /** Deletes the stack's locks whose owner is provably gone (locks.ts); one line per lock seen. */
+  breakStaleLocks(stack: string): Promise<LockReport[]>;
+  /** Ends orphaned engine processes of this project and backend (orphans.ts); one line each. */
+  endOrphans(): Promise<string[]>;
 }
 
 /** The engine cannot run at all; the message says how to fix it (exit 2). */
@@ -227,6 +237,30 @@ export class LocalLabEngine implements LabEngine {
       lastUpdate: s.lastUpdate ? new Date(s.lastUpdate) : undefined,
       updateInProgress: s.updateInProgress,
     }));
+  }
+
+  async tags(name: string): Promise<Record<string, string>> {
+    return (await this.workspace()).listTags(name);
+  }
+
+  async setTag(name: string, key: string, value: string): Promise<void> {
+    await (await this.workspace()).setTag(name, key, value);
+  }
+
+  async removeTag(name: string, key: string): Promise<void> {
+    await (await this.workspace()).removeTag(name, key);
+  }
+
+  async breakStaleLocks(name: string): Promise<LockReport[]> {
+    const project = (await (await this.workspace()).projectSettings()).name;
+    return breakStaleLocks(this.settings.envVars.PULUMI_BACKEND_URL ?? "", project, name);
+  }
+
+  async endOrphans(): Promise<string[]> {
+    return endOrphans({
+      projectDir: this.settings.workDir,
+      backendUrl: this.settings.envVars.PULUMI_BACKEND_URL,
+    });
   }
 
   async history(name: string): Promise<StackHistory> {

@@ -1,29 +1,19 @@
 /**
  * Runs one command over every attendee: in parallel up to the concurrency bound, one lab's failure
- * never stopping the others. First SIGINT/SIGTERM: cancel updates, destroy, exit 1. Second: exit at
- * once, naming the stacks that still hold resources.
+ * never stopping the others. A first SIGINT/SIGTERM cancels the updates gracefully; only the same
+ * signal again exits at once (CI runners send SIGINT, then SIGTERM, then SIGKILL: the SIGTERM must
+ * not cut the cancel short). Whatever ends the process, the stacks it may leave holding resources
+ * are recorded in the backend first (ledger.ts), for `lab reap --leftovers`. Before any lab starts,
+ * stale locks of dead CLIs are broken (locks.ts) and orphaned engine processes ended (orphans.ts).
  */
 import pLimit from "p-limit";
 import { LabEngine, StackListing } from "./engine";
+import { clearUnfinished, record, recordingEngine, stillUnfinished } from "./ledger";
 import { LabPlan, VerifyFn, runLab } from "./lifecycle";
+import { SignalSource, signalHandler } from "./signals";
 import { Command, LabLog, LabResult, ProgressSink } from "./types";
 
-export interface SignalSource {
-  /** Calls `handler` on each SIGINT/SIGTERM; returns an unsubscribe function. */
-  on(handler: (signal: string) => void): () => void;
-}
-
-export const processSignals: SignalSource = {
-  on(handler) {
-    const h = (sig: NodeJS.Signals): void => handler(sig);
-    process.on("SIGINT", h);
-    process.on("SIGTERM", h);
-    return () => {
-      process.off("SIGINT", h);
-      process.off("SIGTERM", h);
-    };
-  },
-};
+export { SignalSource, noteSignals, processSignals } from "./signals";
 
 export interface RunSettings {
   command: Command;
@@ -71,109 +61,157 @@ export async function findLeftovers(engine: LabEngine, prefix: string): Promise<
   return stacks.filter((s) => s.name.startsWith(`${prefix}-`) && (s.resourceCount ?? 0) > 0);
 }
 
+/** Stale locks of this run's stacks, and orphaned engine processes: cleared before any lab starts. */
+async function clearDeadRuns(s: RunSettings, d: RunnerDeps): Promise<Set<string>> {
+  const unlocked = new Set<string>();
+  for (const attendee of s.attendees) {
+    const stack = stackName(s.prefix, attendee);
+    try {
+      for (const l of await d.engine.breakStaleLocks(stack)) {
+        d.say(`${stack}: ${l.text}`);
+        if (l.broken) unlocked.add(stack);
+      }
+    } catch (e) {
+      d.say(`warning: ${stack}: could not check its locks: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  try {
+    const ended = await d.engine.endOrphans();
+    if (ended.length > 0)
+      d.say(
+        `ended ${ended.length} orphaned engine process(es) of a dead run:\n${ended.map((l) => `  ${l}`).join("\n")}`,
+      );
+  } catch (e) {
+    d.say(
+      `warning: could not look for orphaned engine processes: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  return unlocked;
+}
+
 export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome> {
   const creating = s.command === "up" || s.command === "run";
-  let leftovers: StackListing[] = [];
-  try {
-    leftovers = await findLeftovers(d.engine, s.prefix);
-  } catch (e) {
-    d.say(`warning: could not list existing stacks: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  if (creating && leftovers.length > 0) {
-    const ours = new Set(s.attendees.map((a) => stackName(s.prefix, a)));
-    const lines = leftovers.map(
-      (l) =>
-        `  ${l.name}: ${l.resourceCount} resources${l.updateInProgress ? ", update in progress (or a stale lock)" : ""}` +
-        (ours.has(l.name) ? " (in this run: will be updated in place)" : ""),
-    );
-    d.say(
-      `found ${leftovers.length} lab stack(s) from an earlier run still holding resources:\n${lines.join("\n")}\n` +
-        `  destroy them with \`npm run lab -- destroy --attendees <names>\` or \`npm run lab -- reap --older-than 0s\``,
-    );
-  }
-  if (creating) {
-    try {
-      await d.engine.setup();
-    } catch (e) {
-      d.say(
-        `warning: installing plugins up front failed (each update will try): ${e instanceof Error ? e.message : e}`,
-      );
-    }
-  }
-
   const cancel = new AbortController();
   const holding = new Set<string>();
-  let signals = 0;
-  const unsubscribe = d.signals.on((sig) => {
-    signals++;
-    if (signals === 1) {
-      d.say(
-        `\n${sig}: cancelling updates, then destroying what was created${s.keep ? " (--keep: not destroying)" : ""}. Press Ctrl+C again to exit at once.`,
-      );
-      cancel.abort();
-      return;
-    }
-    const list = [...holding].sort();
-    d.say(
-      `\n${sig} again: exiting now. ` +
-        (list.length > 0
-          ? `These stacks may still hold resources: ${list.join(", ")}. Destroy them with \`npm run lab -- destroy --attendees ${list.map((n) => n.slice(s.prefix.length + 1)).join(",")}\`.`
-          : "No stack holds resources."),
-    );
-    d.exit(1);
-  });
-
-  const limit = pLimit(s.concurrency);
+  const recorded = new Set<string>();
+  // First of all: a signal during the listing or the plugin install below cancels, never kills.
+  const unsubscribe = d.signals.on(signalHandler(s, d, cancel, holding, recorded));
   try {
-    const results = await Promise.all(
-      s.attendees.map((attendee) => {
-        const stack = stackName(s.prefix, attendee);
-        d.progress.phase(attendee, "queued");
-        const plan: LabPlan = {
-          command: s.command,
-          attendee,
-          stack,
-          config: { ...s.config, "lab:attendee": attendee },
-          secrets: s.secrets,
-          keep: s.keep,
-          preview: s.preview,
-          destroyTries: s.destroyTries,
-          retryDelayMs: s.retryDelayMs,
-        };
-        return limit(async () => {
-          const log = d.openLog(stack);
-          try {
-            return await runLab(plan, {
-              engine: d.engine,
-              verify: d.verify,
-              progress: d.progress,
-              log,
-              cancel: cancel.signal,
-              now: d.now,
-              sleep: d.sleep,
-              holding: (name, holds) => (holds ? holding.add(name) : holding.delete(name)),
-            });
-          } catch (e) {
-            // A bug in the driver must not stop the other labs.
-            const error = `driver error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
-            log.write(`\n!!! ${error}\n`);
-            d.progress.phase(attendee, "failed", error);
-            return {
-              attendee,
-              stack,
-              logFile: log.path,
-              passed: false,
-              holdsResources: holding.has(stack),
-              up: { status: "failed", durationMs: 0, error },
-            } as LabResult;
-          } finally {
-            await log.close();
-          }
-        });
-      }),
-    );
+    let leftovers: StackListing[] = [];
+    try {
+      leftovers = await findLeftovers(d.engine, s.prefix);
+    } catch (e) {
+      d.say(`warning: could not list existing stacks: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const existed = new Set(leftovers.map((l) => l.name));
+    if (creating && leftovers.length > 0) {
+      const ours = new Set(s.attendees.map((a) => stackName(s.prefix, a)));
+      const lines = leftovers.map(
+        (l) =>
+          `  ${l.name}: ${l.resourceCount} resources${l.updateInProgress ? ", update in progress (or a stale lock)" : ""}` +
+          (ours.has(l.name) ? " (in this run: will be updated in place)" : ""),
+      );
+      d.say(
+        `found ${leftovers.length} lab stack(s) from an earlier run still holding resources:\n${lines.join("\n")}\n` +
+          `  destroy them with \`npm run lab -- destroy --attendees <names>\`, \`npm run lab -- reap --leftovers\` ` +
+          "(those an interrupted run recorded) or `npm run lab -- reap --older-than 0s`",
+      );
+    }
+    const unlocked = await clearDeadRuns(s, d);
+    if (creating && !cancel.signal.aborted) {
+      try {
+        await d.engine.setup();
+      } catch (e) {
+        d.say(
+          `warning: installing plugins up front failed (each update will try): ${e instanceof Error ? e.message : e}`,
+        );
+      }
+    }
+    const results = await runLabs(s, d, { cancel, holding, recorded, existed, unlocked });
     return { results, interrupted: cancel.signal.aborted, leftovers };
   } finally {
     unsubscribe();
   }
+}
+
+interface RunState {
+  cancel: AbortController;
+  holding: Set<string>;
+  recorded: Set<string>;
+  existed: Set<string>;
+  unlocked: Set<string>;
+}
+
+function runLabs(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult[]> {
+  const { cancel, holding, recorded } = st;
+  const limit = pLimit(s.concurrency);
+  return Promise.all(
+    s.attendees.map((attendee) => {
+      const stack = stackName(s.prefix, attendee);
+      d.progress.phase(attendee, "queued");
+      const plan: LabPlan = {
+        command: s.command,
+        attendee,
+        stack,
+        config: { ...s.config, "lab:attendee": attendee },
+        secrets: s.secrets,
+        keep: s.keep,
+        preview: s.preview,
+        destroyTries: s.destroyTries,
+        retryDelayMs: s.retryDelayMs,
+      };
+      const intent = { command: s.command, keep: s.keep, existed: st.existed.has(stack), interrupted: false };
+      return limit(async () => {
+        const log = d.openLog(stack);
+        let result: LabResult;
+        try {
+          const engine = recordingEngine(
+            d.engine,
+            intent,
+            record(s.command, d.now()),
+            recorded,
+            st.unlocked,
+            log,
+          );
+          result = await runLab(plan, {
+            engine,
+            verify: d.verify,
+            progress: d.progress,
+            log,
+            cancel: cancel.signal,
+            now: d.now,
+            sleep: d.sleep,
+            holding: (name, holds) => (holds ? holding.add(name) : holding.delete(name)),
+          });
+        } catch (e) {
+          // A bug in the driver must not stop the other labs.
+          const error = `driver error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+          log.write(`\n!!! ${error}\n`);
+          d.progress.phase(attendee, "failed", error);
+          result = {
+            attendee,
+            stack,
+            logFile: log.path,
+            passed: false,
+            holdsResources: holding.has(stack),
+            up: { status: "failed", durationMs: 0, error },
+          };
+        }
+        try {
+          const unfinished = stillUnfinished(result, { ...intent, interrupted: cancel.signal.aborted });
+          // A passed destroy removed the stack, and its tags with it.
+          if (result.destroy?.status === "passed") recorded.delete(stack);
+          else if (!unfinished && (recorded.has(stack) || result.up?.status === "passed")) {
+            const failed = await clearUnfinished(d.engine, stack);
+            if (failed === undefined) recorded.delete(stack);
+            else if (recorded.has(stack))
+              log.write(`\n!!! could not clear the unfinished record: ${failed}\n`);
+          }
+          return result;
+        } finally {
+          await log.close();
+        }
+      });
+    }),
+  );
 }

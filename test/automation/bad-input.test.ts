@@ -174,7 +174,7 @@ const CASES: { name: string; argv: string[]; expect: RegExp[]; env?: NodeJS.Proc
   {
     name: "reap without --older-than",
     argv: ["reap"],
-    expect: [/required option '--older-than <duration>' not specified/],
+    expect: [/--older-than <duration> \(e.g. 12h\) or --leftovers is required/],
   },
 ];
 

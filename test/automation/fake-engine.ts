@@ -2,6 +2,7 @@
  * A fake of `LabEngine` for the driver's tests: records every call in order, measures how many
  * updates are in flight at once, and fails, hangs or succeeds per stack as each test scripts it.
  */
+import { LockReport } from "../../automation/lifecycle/locks";
 import {
   LabEngine,
   OpHooks,
@@ -28,6 +29,10 @@ export interface StackScript {
   missing?: boolean;
   /** Config keys the stack already holds as secrets. */
   heldSecrets?: string[];
+  /** A dead CLI's lock is on the stack (broken by the first breakStaleLocks). */
+  staleLock?: boolean;
+  /** setTag fails with this message. */
+  tagFails?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -155,6 +160,7 @@ export class FakeEngine implements LabEngine {
     this.calls.push(`remove ${stack}`);
     const e = this.script(stack).removeFails;
     if (e) throw new Error(e);
+    delete this.tagsOf[stack];
   }
 
   async list(): Promise<StackListing[]> {
@@ -165,6 +171,47 @@ export class FakeEngine implements LabEngine {
   async history(stack: string): Promise<StackHistory> {
     this.calls.push(`history ${stack}`);
     return this.history_[stack] ?? {};
+  }
+
+  /** Stack tags by stack; tag writes in order ("set <stack> <key>=<value>", "rm <stack> <key>"). */
+  readonly tagsOf: Record<string, Record<string, string>> = {};
+  readonly tagCalls: string[] = [];
+  /** What endOrphans reports (once). */
+  orphans: string[] = [];
+
+  async tags(stack: string): Promise<Record<string, string>> {
+    return { ...this.tagsOf[stack] };
+  }
+
+  async setTag(stack: string, key: string, value: string): Promise<void> {
+    this.tagCalls.push(`set ${stack} ${key}=${value}`);
+    const e = this.script(stack).tagFails;
+    if (e) throw new Error(e);
+    this.tagsOf[stack] = { ...this.tagsOf[stack], [key]: value };
+  }
+
+  async removeTag(stack: string, key: string): Promise<void> {
+    this.tagCalls.push(`rm ${stack} ${key}`);
+    if (this.tagsOf[stack]) delete this.tagsOf[stack][key];
+  }
+
+  async breakStaleLocks(stack: string): Promise<LockReport[]> {
+    if (!this.script(stack).staleLock || this.unlocked.has(stack)) return [];
+    this.unlocked.add(stack);
+    return [
+      {
+        file: `${stack}.json`,
+        broken: true,
+        text: "lock of pid 4242 of root@vm: that process is gone: broken",
+      },
+    ];
+  }
+  readonly unlocked = new Set<string>();
+
+  async endOrphans(): Promise<string[]> {
+    const o = this.orphans;
+    this.orphans = [];
+    return o;
   }
 
   /** Engine calls other than the read-only/preflight ones. */

@@ -14,13 +14,18 @@ import { ClusterControl } from "../../automation/local/cluster";
 import { FakeEngine } from "./fake-engine";
 
 export class FakeSignals implements SignalSource {
-  private handler?: (sig: string) => void;
+  // Every subscriber hears each signal, as with process.on (the cluster guard and runAll overlap).
+  private readonly handlers = new Set<(sig: string) => void>();
   on(handler: (sig: string) => void): () => void {
-    this.handler = handler;
-    return () => (this.handler = undefined);
+    const h = (sig: string) => handler(sig);
+    this.handlers.add(h);
+    return () => this.handlers.delete(h);
   }
   send(sig = "SIGINT"): void {
-    this.handler?.(sig);
+    for (const h of [...this.handlers]) h(sig);
+  }
+  get listening(): number {
+    return this.handlers.size;
   }
 }
 

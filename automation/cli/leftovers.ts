@@ -1,0 +1,73 @@
+/**
+ * `reap --leftovers` and `destroy --leftovers`: destroy exactly the stacks an interrupted or killed
+ * run recorded as unfinished in the backend (lifecycle/ledger.ts), through the ordinary destroy
+ * path. Meant for an always-run CI step after `lab run`, with the same --backend and --stack-prefix.
+ * Also the warning that a CI runner's checkout is a poor home for the state.
+ */
+import * as path from "node:path";
+import { CliDeps, EXIT, engineFor, labCommand, usageError } from "./commands";
+import { findUnfinished } from "../lifecycle/ledger";
+import { fileBackendDir } from "../lifecycle/locks";
+import { defaultBackendUrl } from "../lifecycle/state";
+import { Command } from "../lifecycle/types";
+import * as v from "./validate";
+
+export async function leftoversCommand(
+  command: "reap" | "destroy",
+  o: v.RawOptions,
+  d: CliDeps,
+): Promise<number> {
+  const problems = new v.Problems();
+  const prefix = v.stackPrefix(o.stackPrefix, problems);
+  if (o.attendees || o.attendeesFile)
+    problems.add("--leftovers picks the stacks from the backend's record: drop --attendees/--attendees-file");
+  if (o.olderThan !== undefined)
+    problems.add("--leftovers and --older-than select stacks differently: pick one");
+  const plan = v.stackConfig(o, [], d.env, problems);
+  if (problems.list.length > 0) return usageError(d, command, problems.list);
+  const engine = await engineFor(d, command, o, plan.target, plan.config);
+  if (typeof engine === "number") return engine;
+  const found = await findUnfinished(engine, prefix);
+  if (found.length === 0) {
+    d.out(`no leftovers: no ${prefix}-… stack is recorded as left unfinished`);
+    return EXIT.ok;
+  }
+  d.out(
+    `destroying ${found.length} leftover stack(s) recorded as unfinished:\n` +
+      found.map((u) => `  ${u.stack}: ${u.record}`).join("\n"),
+  );
+  return labCommand(
+    "destroy",
+    {
+      ...o,
+      leftovers: false,
+      attendees: [found.map((u) => u.stack.slice(prefix.length + 1)).join(",")],
+      attendeesFile: undefined,
+      config: [],
+    },
+    { ...d, engineFactory: () => engine },
+  );
+}
+
+/**
+ * Under CI, labs that outlive the command (`up`, `run --keep`) with the state in the checkout's
+ * default file backend: an ephemeral runner deletes the only record of them when the job ends.
+ */
+export function ephemeralStateWarning(
+  command: Command,
+  o: v.RawOptions,
+  env: NodeJS.ProcessEnv,
+  projectDir: string,
+): string | undefined {
+  if (!env.CI || env.CI === "false" || env.CI === "0") return undefined;
+  if (!(command === "up" || (command === "run" && o.keep))) return undefined;
+  const dir = fileBackendDir(o.backend ?? defaultBackendUrl(projectDir));
+  const root = path.resolve(projectDir) + path.sep;
+  if (dir === undefined || !(path.resolve(dir) + path.sep).startsWith(root)) return undefined;
+  return (
+    `warning: CI is set and the lab state is in ${dir}, inside the checkout: an ephemeral CI runner ` +
+    "deletes it when the job ends, and with it the only way to destroy these labs. Pass " +
+    "`--backend <url>` (e.g. s3://<bucket>/lab-state, or a file:// path on a disk that persists) " +
+    "to this and every later lab command (verify, destroy, reap --leftovers)."
+  );
+}

@@ -1,0 +1,68 @@
+/**
+ * SIGINT/SIGTERM. The first cancels the updates gracefully; only the same signal again exits at
+ * once. CI runners cancel a job with SIGINT, then SIGTERM seconds later, then SIGKILL (GitLab,
+ * GitHub Actions, Jenkins alike): a SIGTERM after a SIGINT is the same cancel, not a second Ctrl+C.
+ */
+import type { RunSettings, RunnerDeps } from "./runner";
+
+export interface SignalSource {
+  /** Calls `handler` on each SIGINT/SIGTERM; returns an unsubscribe function. */
+  on(handler: (signal: string) => void): () => void;
+}
+
+export const processSignals: SignalSource = {
+  on(handler) {
+    const h = (sig: NodeJS.Signals): void => handler(sig);
+    process.on("SIGINT", h);
+    process.on("SIGTERM", h);
+    return () => {
+      process.off("SIGINT", h);
+      process.off("SIGTERM", h);
+    };
+  },
+};
+
+/** Notes the first signal instead of letting it end the process (until `off`). */
+export function noteSignals(source: SignalSource): { readonly signal?: string; off: () => void } {
+  const noted: { signal?: string; off: () => void } = { off: () => undefined };
+  noted.off = source.on((sig) => (noted.signal ??= sig));
+  return noted;
+}
+
+/** A signal handler that cancels once, and exits at once only on the same signal again. */
+export function signalHandler(
+  s: RunSettings,
+  d: RunnerDeps,
+  cancel: AbortController,
+  holding: Set<string>,
+  recorded: Set<string>,
+) {
+  let first: string | undefined;
+  return (sig: string): void => {
+    if (first === undefined) {
+      first = sig;
+      d.say(
+        `\n${sig}: cancelling updates, then destroying what was created${s.keep ? " (--keep: not destroying)" : ""}. ` +
+          (sig === "SIGINT" ? "Press Ctrl+C again to exit at once." : `Send ${sig} again to exit at once.`),
+      );
+      cancel.abort();
+      return;
+    }
+    if (sig !== first) {
+      d.say(`\n${sig} after ${first}: still cancelling gracefully (send ${first} again to exit at once).`);
+      return;
+    }
+    const list = [...holding].sort();
+    const kept = list.filter((n) => recorded.has(n));
+    d.say(
+      `\n${sig} again: exiting now. ` +
+        (list.length > 0
+          ? `These stacks may still hold resources: ${list.join(", ")}. Destroy them with \`npm run lab -- destroy --attendees ${list.map((n) => n.slice(s.prefix.length + 1)).join(",")}\`` +
+            (kept.length > 0
+              ? ` (recorded in the backend as unfinished: ${kept.join(", ")}; \`npm run lab -- reap --leftovers --stack-prefix ${s.prefix}\` finds them).`
+              : ".")
+          : "No stack holds resources."),
+    );
+    d.exit(1);
+  };
+}
