@@ -122,7 +122,8 @@ async function findElb(c: AwsClients, sel: LabSelector): Promise<SweepItem[]> {
   ];
 }
 
-async function findEc2(c: AwsClients, sel: LabSelector): Promise<SweepItem[]> {
+/** `gone` collects IDs AWS still lists after deletion (NAT gateways stay visible as `deleted`). */
+async function findEc2(c: AwsClients, sel: LabSelector, gone: Set<string>): Promise<SweepItem[]> {
   const client = { client: c.ec2 };
   const Filters = ec2TagFilters(sel);
   const [nats, addresses, enis, volumes, templates, groups, subnets, tables, igws, vpcs] = await Promise.all([
@@ -142,23 +143,28 @@ async function findEc2(c: AwsClients, sel: LabSelector): Promise<SweepItem[]> {
     all(ec2.paginateDescribeInternetGateways(client, { Filters }), (p) => p.InternetGateways),
     all(ec2.paginateDescribeVpcs(client, { Filters }), (p) => p.Vpcs),
   ]);
+  // The filters are the API's first cut; the tags are checked here again, whatever it answered.
+  const own = <T extends { Tags?: ec2.Tag[] }>(list: T[]): T[] => list.filter((x) => belongsTo(x.Tags, sel));
+  for (const n of nats) if (n.State === "deleted") gone.add(String(n.NatGatewayId));
   return [
-    ...nats
+    ...own(nats)
       .filter((n) => n.State !== "deleted")
       .map((n) => found("nat-gateway", String(n.NatGatewayId), { parent: n.VpcId })),
-    ...addresses.map((a) =>
+    ...own(addresses).map((a) =>
       found("elastic-ip", String(a.AllocationId), { attachments: a.AssociationId ? [a.AssociationId] : [] }),
     ),
-    ...enis.map((e) => found("network-interface", String(e.NetworkInterfaceId), { parent: e.VpcId })),
-    ...volumes.map((v) => found("ebs-volume", String(v.VolumeId))),
-    ...templates.map((t) => found("launch-template", String(t.LaunchTemplateId))),
+    ...enis
+      .filter((e) => belongsTo(e.TagSet, sel))
+      .map((e) => found("network-interface", String(e.NetworkInterfaceId), { parent: e.VpcId })),
+    ...own(volumes).map((v) => found("ebs-volume", String(v.VolumeId))),
+    ...own(templates).map((t) => found("launch-template", String(t.LaunchTemplateId))),
     // A VPC's default group goes with the VPC; it cannot be deleted on its own.
-    ...groups
+    ...own(groups)
       .filter((g) => g.GroupName !== "default")
       .map((g) => found("security-group", String(g.GroupId), { parent: g.VpcId })),
-    ...subnets.map((s) => found("subnet", String(s.SubnetId), { arn: s.SubnetArn, parent: s.VpcId })),
+    ...own(subnets).map((s) => found("subnet", String(s.SubnetId), { arn: s.SubnetArn, parent: s.VpcId })),
     // The main route table goes with its VPC.
-    ...tables
+    ...own(tables)
       .filter((t) => !(t.Associations ?? []).some((a) => a.Main))
       .map((t) =>
         found("route-table", String(t.RouteTableId), {
@@ -166,12 +172,12 @@ async function findEc2(c: AwsClients, sel: LabSelector): Promise<SweepItem[]> {
           attachments: (t.Associations ?? []).map((a) => String(a.RouteTableAssociationId)),
         }),
       ),
-    ...igws.map((g) =>
+    ...own(igws).map((g) =>
       found("internet-gateway", String(g.InternetGatewayId), {
         attachments: (g.Attachments ?? []).map((a) => String(a.VpcId)),
       }),
     ),
-    ...vpcs.map((v) => found("vpc", String(v.VpcId))),
+    ...own(vpcs).map((v) => found("vpc", String(v.VpcId))),
   ];
 }
 
@@ -202,13 +208,18 @@ async function findRoles(c: AwsClients, sel: LabSelector): Promise<SweepItem[]> 
 }
 
 /** Tagged resources of kinds not covered above (instances, snapshots…): listed, never deleted. */
-async function findOthers(c: AwsClients, sel: LabSelector, known: SweepItem[]): Promise<SweepItem[]> {
+async function findOthers(
+  c: AwsClients,
+  sel: LabSelector,
+  known: SweepItem[],
+  gone: Set<string>,
+): Promise<SweepItem[]> {
   const TagFilters = Object.entries(requiredTags(sel)).map(([Key, v]) => ({ Key, Values: [v] }));
   const mappings = await all(
     paginateGetResources({ client: c.tagging }, { TagFilters }),
     (p) => p.ResourceTagMappingList,
   );
-  const ids = new Set(known.flatMap((i) => [i.id, i.arn ?? ""]));
+  const ids = new Set([...gone, ...known.flatMap((i) => [i.id, i.arn ?? ""])]);
   return mappings
     .map((m) => String(m.ResourceARN))
     .filter((arn) => !ids.has(arn) && !ids.has(arn.split(/[/:]/).pop() ?? ""))
@@ -218,14 +229,15 @@ async function findOthers(c: AwsClients, sel: LabSelector, known: SweepItem[]): 
 
 /** Everything of the lab's for `sel`, in delete order. */
 export async function findLabResources(c: AwsClients, sel: LabSelector): Promise<SweepItem[]> {
+  const gone = new Set<string>();
   const parts = await Promise.all([
     findEks(c, sel),
     findElb(c, sel),
-    findEc2(c, sel),
+    findEc2(c, sel, gone),
     findEcr(c, sel),
     findRoles(c, sel),
   ]);
   const known = parts.flat();
-  const items = [...known, ...(await findOthers(c, sel, known))];
+  const items = [...known, ...(await findOthers(c, sel, known, gone))];
   return items.sort((a, b) => SWEEP_ORDER.indexOf(a.kind) - SWEEP_ORDER.indexOf(b.kind));
 }
