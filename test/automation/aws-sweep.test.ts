@@ -6,6 +6,10 @@
 import * as assert from "node:assert/strict";
 import { sweep, sweepLab, SweepItem } from "../../automation/aws/sweep";
 import * as ec2 from "@aws-sdk/client-ec2";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { main } from "../../automation/cli/cli";
 import { Made, createLab, labTagsOf, stillThere } from "./aws-fixtures";
 import { Moto, REGION, startMoto } from "./aws-moto";
 
@@ -142,5 +146,33 @@ describe("aws sweep (moto)", function () {
     );
     const still = await moto.clients.ec2.send(new ec2.DescribeInstancesCommand({ InstanceIds: [id] }));
     assert.equal(still.Reservations?.[0]?.Instances?.[0]?.State?.Name, "running");
+  });
+
+  it("lab sweep: lists (exit 0), then --delete reports each item and exits 0 with nothing left", async () => {
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t) };
+    const base = ["sweep", "--stack-prefix", "ws1", "--attendees", "alice", "--region", REGION];
+    assert.equal(await main(base, io), 0, out.join("\n"));
+    for (const id of Object.values(alice).flat()) assert.ok(out.join("\n").includes(id), id);
+    assert.deepEqual(await stillThere(moto.clients, alice), sorted(alice));
+    const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lab-sweep-")), "sweep.json");
+    assert.equal(await main([...base, "--delete", "--report", report], io), 0, out.join("\n"));
+    const json = JSON.parse(fs.readFileSync(report, "utf8"));
+    assert.deepEqual(json.left, []);
+    assert.deepEqual(idsByKind(json.items), sorted(alice));
+    assert.deepEqual(await stillThere(moto.clients, bob), sorted(bob));
+    fs.rmSync(path.dirname(report), { recursive: true });
+  });
+
+  it("lab sweep: a bad region or prefix exits 2 and nothing is deleted", async () => {
+    for (const argv of [
+      ["sweep", "--stack-prefix", "ws1", "--region", "mars-1", "--delete"],
+      ["sweep", "--stack-prefix", "WS 1", "--region", REGION, "--delete"],
+    ]) {
+      const err: string[] = [];
+      assert.equal(await main(argv, { out: () => undefined, err: (t) => err.push(t) }), 2);
+      assert.match(err.join("\n"), /mars-1|WS 1/);
+    }
+    assert.deepEqual(await stillThere(moto.clients, alice), sorted(alice));
   });
 });
