@@ -13,6 +13,8 @@ import { processSignals } from "../lifecycle/runner";
 import { Toolchain, loadToolchain } from "../local/toolchain";
 import { Command } from "../lifecycle/types";
 import { RawOptions } from "./validate";
+import { registerPreflight } from "./preflight-command";
+import { registerSweep } from "./sweep-command";
 import { verifyLab } from "../verify";
 import { realClock } from "../verify/http";
 
@@ -139,6 +141,8 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .option("--concurrency <n>", "labs destroyed at once (default 4)")
     .addHelpText("after", EXAMPLES.reap)
     .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));
+  registerPreflight(program, deps, setCode);
+  registerSweep(program, deps, setCode);
   program.addHelpText(
     "after",
     `\nExit codes: 0 all labs passed, 1 any lab failed, 2 bad usage or input.\n${EXAMPLES.run}`,

@@ -1,0 +1,62 @@
+/**
+ * `lab sweep`: what AWS still holds of a workshop (or one attendee of it), found by the lab's tags,
+ * listed or deleted. The lifecycle calls `sweepLab` after every AWS destroy (the destroy passes
+ * only when nothing is left) and `reap` for labs whose state is gone.
+ */
+import { table } from "../reports/summary";
+import { AwsClients, awsClients, closeClients } from "./clients";
+import { DeleteOptions, deleteLabResources } from "./sweep-delete";
+import { SweepItem, findLabResources } from "./sweep-find";
+import { LabSelector } from "./tags";
+
+export type { SweepItem, SweepKind } from "./sweep-find";
+export type { LabSelector } from "./tags";
+
+export interface SweepOptions extends Partial<DeleteOptions> {
+  delete: boolean;
+  /** Clients to use (tests, a caller with its own); default: new ones for `sel.region`. */
+  clients?: AwsClients;
+}
+
+export interface SweepResult {
+  selector: LabSelector;
+  deleted: boolean;
+  /** Every item found, with the delete's outcome when `delete` was set. */
+  items: SweepItem[];
+  /** What the live system still holds afterwards (found again after a delete). */
+  left: SweepItem[];
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function sweep(sel: LabSelector, opts: SweepOptions): Promise<SweepResult> {
+  const clients = opts.clients ?? awsClients(sel.region);
+  try {
+    const items = await findLabResources(clients, sel);
+    if (!opts.delete) return { selector: sel, deleted: false, items, left: items };
+    const outcome = await deleteLabResources(clients, items, {
+      sleep: opts.sleep ?? realSleep,
+      waitTimeoutMs: opts.waitTimeoutMs ?? 20 * 60_000,
+      pollMs: opts.pollMs ?? 10_000,
+      log: opts.log ?? (() => undefined),
+    });
+    // The truth is the live system: whatever a delete reported, look again.
+    const left = await findLabResources(clients, sel);
+    return { selector: sel, deleted: true, items: outcome, left };
+  } finally {
+    if (!opts.clients) closeClients(clients);
+  }
+}
+
+/** The lifecycle's hook: sweeps one attendee (or a whole workshop) and returns what is left. */
+export async function sweepLab(sel: LabSelector, opts: SweepOptions): Promise<SweepItem[]> {
+  return (await sweep(sel, opts)).left;
+}
+
+export function sweepTable(items: SweepItem[]): string {
+  if (items.length === 0) return "nothing found";
+  return table([
+    ["kind", "id", "arn", "status"],
+    ...items.map((i) => [i.kind, i.id, i.arn ?? "", i.error ? `${i.status}: ${i.error}` : i.status]),
+  ]);
+}

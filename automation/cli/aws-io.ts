@@ -1,0 +1,43 @@
+/** What `lab preflight` and `lab sweep` share: their seams, the region, the JSON report. */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { AwsClients, awsClients } from "../aws/clients";
+import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
+
+export interface AwsCommandDeps {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Test seam: the clients for a region (default: the SDK's, which honour AWS_ENDPOINT_URL). */
+  awsClients?: (region: string) => AwsClients;
+}
+
+export const clientsFor = (d: AwsCommandDeps, region: string): AwsClients =>
+  (d.awsClients ?? awsClients)(region);
+
+export function writeReport(file: string, report: unknown): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+/** A problem when no credential source is visible (skipped with --no-aws-check). */
+export function credentialProblem(
+  d: AwsCommandDeps,
+  check: boolean | undefined,
+  config: Record<string, string>,
+): string | undefined {
+  if (check === false || awsCredentialSource(d.env, config)) return undefined;
+  return AWS_CREDENTIALS_HELP;
+}
+
+export function usage(d: AwsCommandDeps, command: string, problems: string[]): number {
+  d.err(`lab ${command}: ${problems.length} problem${problems.length === 1 ? "" : "s"}, nothing was done:`);
+  for (const p of problems) d.err(`  - ${p}`);
+  d.err(`Run \`npm run lab -- ${command} --help\` for usage.`);
+  return 2;
+}
+
+export function awsFailure(d: AwsCommandDeps, command: string, e: unknown): number {
+  d.err(`lab ${command}: AWS call failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  return 1;
+}
