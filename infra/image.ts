@@ -23,6 +23,8 @@ export type RegistryTarget = { kind: "ecr" } | { kind: "local"; address: string 
 
 export interface ImageArgs {
   attendee: string;
+  /** The workshop (`lab:workshop`); with the attendee, names the repository and tags the image. */
+  workshop: string;
   /** Platforms of the image index, e.g. ["linux/amd64", "linux/arm64"]. */
   platforms: string[];
   /** Where to push: an ECR repository created here, or a local plain-HTTP registry. */
@@ -157,7 +159,7 @@ export class Image extends pulumi.ComponentResource {
   constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:index:Image", name, {}, opts);
     if (args.platforms.length === 0) throw new Error("image: at least one platform is required");
-    const names = labNames(args.attendee);
+    const names = labNames(args);
     const tag = args.tag ?? DEFAULT_IMAGE_TAG;
     const context = fromProjectRoot(args.context ?? "app");
 
@@ -215,7 +217,7 @@ export class Image extends pulumi.ComponentResource {
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],
         buildArgs: buildArgsFor(args.baseImage, args.buildImage),
-        labels: { ...labTags(args.attendee), "org.opencontainers.image.title": "hello" },
+        labels: { ...labTags(args.workshop, args.attendee), "org.opencontainers.image.title": "hello" },
         registries,
         cacheFrom: cache?.cacheFrom,
         cacheTo: cache?.cacheTo,

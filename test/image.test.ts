@@ -17,7 +17,13 @@ const REPO = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/lab-alice/hello`;
 const BOTH = ["linux/amd64", "linux/arm64"];
 
 function build(overrides: Partial<ImageArgs> = {}): Image {
-  return new Image("image", { attendee: "alice", platforms: BOTH, registry: { kind: "ecr" }, ...overrides });
+  return new Image("image", {
+    attendee: "alice",
+    workshop: "lab",
+    platforms: BOTH,
+    registry: { kind: "ecr" },
+    ...overrides,
+  });
 }
 
 describe("infra/image: plain functions", () => {

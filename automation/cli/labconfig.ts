@@ -5,7 +5,8 @@
  */
 import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../../infra/config";
 
-const LAB_KEYS = Object.keys(DEFAULTS);
+/** Keys the driver sets itself: `lab:attendee` per stack, `lab:workshop` from --stack-prefix. */
+const LAB_KEYS = Object.keys(DEFAULTS).filter((k) => k !== "workshop");
 
 export interface ConfigInput {
   /** Raw `--config` values, in order (later wins). */
@@ -41,6 +42,10 @@ export function parseConfigPairs(pairs: string[]): { config: Record<string, stri
     }
     if (ns === "lab" && name === "attendee") {
       problems.push("--config lab:attendee is set per stack by the driver: pass names with --attendees");
+      continue;
+    }
+    if (ns === "lab" && name === "workshop") {
+      problems.push("--config lab:workshop is the stack prefix: pass it with --stack-prefix");
       continue;
     }
     if (ns === "lab" && !LAB_KEYS.includes(name)) {

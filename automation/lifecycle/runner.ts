@@ -131,7 +131,7 @@ export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome>
           command: s.command,
           attendee,
           stack,
-          config: { ...s.config, "lab:attendee": attendee },
+          config: { ...s.config, "lab:workshop": s.prefix, "lab:attendee": attendee },
           keep: s.keep,
           preview: s.preview,
           destroyTries: s.destroyTries,
