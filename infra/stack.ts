@@ -86,7 +86,11 @@ export function buildLab(cfg: LabConfig): LabExports {
 
   const awsProvider = labAwsProvider(cfg);
   const withAws = { providers: [awsProvider] };
-  const image = new Image("image", { ...imageArgs, registry: { kind: "ecr" } }, withAws);
+  const image = new Image(
+    "image",
+    { ...imageArgs, registry: { kind: "ecr", region: cfg.region as string } },
+    withAws,
+  );
   const cluster = new Cluster("lab", { ...cfg, awsProvider }, withAws);
   // The app's resources use cluster.provider, which waits for both node groups.
   const app = new App("app", {

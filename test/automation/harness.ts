@@ -57,6 +57,8 @@ export interface HarnessOptions {
   listNodes?: CliDeps["listNodes"];
   /** The lab's own local cluster (none unless given: tests never start a real one here). */
   localCluster?: ClusterControl;
+  /** Docker credentials for the ECR push (none unless given: tests never call AWS here). */
+  registryLogin?: CliDeps["registryLogin"];
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     toolchain: o.toolchain,
     listNodes: o.listNodes,
     localCluster: () => o.localCluster,
+    registryLogin: o.registryLogin,
     openLog: (stack) => memoryLog(`${stack}.log`),
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {
