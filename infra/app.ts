@@ -26,6 +26,8 @@ export interface AppArgs {
   /** Image to run, pinned by digest (`<repository>@sha256:…`) so every node gets the same index. */
   image: pulumi.Input<string>;
   attendee: string;
+  /** The workshop (`lab:workshop`); with the attendee, in the namespace name and every label. */
+  workshop: string;
   /** `spread` over both architectures, or pinned to `arm64` / `amd64`. */
   placement: Placement;
   /** Pod replicas (at least 2 for `spread`). Defaults to 4. */
@@ -61,8 +63,8 @@ export class App extends pulumi.ComponentResource {
     const problems = placementProblems(args.placement, replicas);
     if (problems.length > 0) throw new Error(`app ${name}: ${problems.join("; ")}`);
     const serviceType = args.serviceType ?? "LoadBalancer";
-    const names = labNames(args.attendee);
-    const labels = labLabels(args.attendee);
+    const names = labNames(args);
+    const labels = labLabels(args.workshop, args.attendee);
     const selector = { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": names.base };
     const childOpts = { parent: this, provider: args.provider };
     const eff = effectivePlacement(args.placement, args.clusterArchs);

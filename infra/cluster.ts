@@ -22,6 +22,7 @@ export const NODE_POLICIES = [
 export type ClusterArgs = Pick<
   LabConfig,
   | "attendee"
+  | "workshop"
   | "kubernetesVersion"
   | "x86InstanceTypes"
   | "armInstanceTypes"
@@ -49,6 +50,7 @@ export type ClusterArgs = Pick<
 export function clusterNodeGroupSpecs(args: ClusterArgs): NodeGroupSpec[] {
   const common = {
     attendee: args.attendee,
+    workshop: args.workshop,
     minSize: args.nodesMin,
     desiredSize: args.nodesDesired,
     maxSize: args.nodesMax,
@@ -97,7 +99,7 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:index:Cluster", name, {}, opts);
     const specs = clusterNodeGroupSpecs(args); // throws before any child exists
-    const names = labNames(args.attendee);
+    const names = labNames(args);
     const parent = { parent: this };
 
     const network = new Network(
@@ -157,7 +159,7 @@ export class Cluster extends pulumi.ComponentResource {
       createNodeGroup(
         name,
         spec,
-        args.attendee,
+        args,
         { name: this.clusterName, nodeRoleArn: nodeRole.arn, subnetIds: network.privateSubnetIds },
         { parent: this, dependsOn: [cluster, network, ...attachments] },
       ),

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ARCHS, Arch, archOfInstanceTypes, platformOf } from "./arch";
+import { DEFAULT_WORKSHOP } from "./names";
 
 export type Placement = "spread" | "arm64" | "amd64";
 export type Target = "aws" | "local";
@@ -16,11 +17,14 @@ export const CAPACITY_TYPES: readonly CapacityType[] = ["ON_DEMAND", "SPOT"];
 export const SUPPORTED_PLATFORMS: readonly string[] = ARCHS.map(platformOf);
 
 /**
- * Longest attendee name accepted. Names are built as `lab-<attendee>-<suffix>`; the tightest AWS
- * limit is an IAM role name prefix (38 chars, as Pulumi appends a random suffix), so
- * "lab-" + 20 + "-arm64-node" (11) = 35 stays under it with room to spare.
+ * Longest attendee name accepted. The default workshop's names are `lab-<attendee>-<suffix>`; the
+ * tightest AWS limit is an IAM role name prefix (38 chars, as Pulumi appends a random suffix), and
+ * "lab-" + 20 + "-node-" = 30 fits it. Longer workshops' names are cut to fit (infra/names.ts).
  */
 export const ATTENDEE_MAX_LENGTH = 20;
+/** Longest workshop accepted: the driver's stack prefix rule (1–30 characters). */
+export const WORKSHOP_MAX_LENGTH = 30;
+const WORKSHOP = new RegExp(`^[a-z0-9]([-a-z0-9]{0,${WORKSHOP_MAX_LENGTH - 2}}[a-z0-9])?$`);
 
 // DNS-1123 label: the attendee becomes part of Kubernetes and AWS names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -28,6 +32,8 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export interface LabConfig {
   /** Who the lab is for; part of every physical name and tag. */
   attendee: string;
+  /** The workshop (the driver's stack prefix); with the attendee, part of every name and tag. */
+  workshop: string;
   /** `aws` (EKS + ECR) or `local` (local registry; see docs/LOCAL.md). */
   target: Target;
   /** `spread` over both architectures, or pinned to `arm64` / `amd64`. */
@@ -64,6 +70,7 @@ export interface LabConfig {
 }
 
 export const DEFAULTS = {
+  workshop: DEFAULT_WORKSHOP,
   target: "aws" as Target,
   placement: "spread" as Placement,
   replicas: 4,
@@ -122,6 +129,15 @@ export function attendeeProblems(name: string | undefined): string[] {
   return problems;
 }
 
+/** Problems with a workshop name (empty when valid): the same rule as the driver's stack prefix. */
+export function workshopProblems(workshop: string): string[] {
+  if (WORKSHOP.test(workshop)) return [];
+  return [
+    `lab:workshop "${workshop}" must be 1-${WORKSHOP_MAX_LENGTH} lowercase letters, digits or '-', ` +
+      `not starting or ending with '-' (e.g. lab or ci-1234; the lab driver sets it to --stack-prefix)`,
+  ];
+}
+
 function oneOf<T extends string>(key: string, value: string, allowed: readonly T[], problems: string[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   problems.push(`lab:${key} "${value}" is not one of ${allowed.join(", ")}`);
@@ -176,6 +192,8 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
   };
 
   problems.push(...attendeeProblems(raw.attendee));
+  const workshop = get("workshop");
+  problems.push(...workshopProblems(workshop));
   const target = oneOf("target", get("target"), TARGETS, problems);
   const placement = oneOf("placement", get("placement"), PLACEMENTS, problems);
   const replicas = integer("replicas", get("replicas"), 1, problems);
@@ -236,6 +254,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     attendee: raw.attendee as string,
+    workshop,
     target,
     placement,
     replicas,

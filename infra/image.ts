@@ -7,6 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
 import { PushedImage } from "./localRegistry";
 import { labNames, labTags } from "./names";
 
@@ -19,10 +20,13 @@ export const UNTAGGED_EXPIRY_DAYS = 1;
 /** Tagged images kept in ECR. */
 export const KEEP_TAGGED = 10;
 
-export type RegistryTarget = { kind: "ecr" } | { kind: "local"; address: string };
+/** ECR in `region` (the lab provider's), or a plain-HTTP local registry. */
+export type RegistryTarget = { kind: "ecr"; region: string } | { kind: "local"; address: string };
 
 export interface ImageArgs {
   attendee: string;
+  /** The workshop (`lab:workshop`); with the attendee, names the repository and tags the image. */
+  workshop: string;
   /** Platforms of the image index, e.g. ["linux/amd64", "linux/arm64"]. */
   platforms: string[];
   /** Where to push: an ECR repository created here, or a local plain-HTTP registry. */
@@ -39,11 +43,12 @@ export interface ImageArgs {
   dockerfile?: string;
 }
 
-/** Registry server and credentials for pulling/inspecting the image (local: server only). */
+/**
+ * The registry server, for the verifier to inspect the image. No credentials: verify asks ECR for
+ * a fresh token with the caller's own AWS credentials when it runs.
+ */
 export interface RegistryInfo {
   server: string;
-  username?: string;
-  password?: string;
 }
 
 const ARCH_WORDS = /(^|[-_.])(amd64|arm64|aarch64|x86_64|x86|arm)([-_.]|$)/i;
@@ -144,6 +149,16 @@ export function lifecyclePolicy(): object {
   };
 }
 
+/** The ECR registry host of the deploying account (known in the preview, before the repository). */
+function warnWithoutCredentials(region: string, parent: pulumi.Resource): void {
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  const suffix = aws.getPartitionOutput({}, { parent }).dnsSuffix;
+  pulumi.all([account, suffix]).apply(([a, s]) => {
+    const server = `${a}.dkr.ecr.${region}.${s}`;
+    if (!dockerCredentialSource(server)) pulumi.log.warn(missingEcrCredentials(server, region), parent);
+  });
+}
+
 export class Image extends pulumi.ComponentResource {
   /** Digest-pinned reference of the image index, `<repository>@sha256:…`: what pods run. */
   public readonly ref: pulumi.Output<string>;
@@ -151,19 +166,18 @@ export class Image extends pulumi.ComponentResource {
   public readonly tag: pulumi.Output<string>;
   public readonly platforms: string[];
   public readonly repositoryUrl: pulumi.Output<string>;
-  /** Registry server and (ECR) credentials; the password is secret. */
+  /** Registry server (no credentials). */
   public readonly registry: pulumi.Output<RegistryInfo>;
 
   constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:index:Image", name, {}, opts);
     if (args.platforms.length === 0) throw new Error("image: at least one platform is required");
-    const names = labNames(args.attendee);
+    const names = labNames(args);
     const tag = args.tag ?? DEFAULT_IMAGE_TAG;
     const context = fromProjectRoot(args.context ?? "app");
 
     let repositoryUrl: pulumi.Output<string>;
     let registry: pulumi.Output<RegistryInfo>;
-    let registries: dockerbuild.types.input.RegistryArgs[] | undefined;
     if (args.registry.kind === "ecr") {
       const repo = new aws.ecr.Repository(
         `${name}-repo`,
@@ -180,12 +194,11 @@ export class Image extends pulumi.ComponentResource {
         { repository: repo.name, policy: JSON.stringify(lifecyclePolicy()) },
         { parent: this },
       );
-      const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this });
-      const server = repo.repositoryUrl.apply((u) => u.split("/")[0]);
-      const password = pulumi.secret(token.password);
+      // No `registries` input (it would keep the token in state): the push uses the Docker
+      // credentials of the machine (infra/dockerAuth.ts); the preview warns when there are none.
+      warnWithoutCredentials(args.registry.region, this);
       repositoryUrl = repo.repositoryUrl;
-      registries = [{ address: server, username: token.userName, password }];
-      registry = pulumi.output({ server, username: token.userName, password });
+      registry = pulumi.output({ server: repo.repositoryUrl.apply((u) => u.split("/")[0]) });
     } else {
       const url = `${args.registry.address}/${names.repository}`;
       repositoryUrl = pulumi.output(url);
@@ -215,8 +228,7 @@ export class Image extends pulumi.ComponentResource {
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],
         buildArgs: buildArgsFor(args.baseImage, args.buildImage),
-        labels: { ...labTags(args.attendee), "org.opencontainers.image.title": "hello" },
-        registries,
+        labels: { ...labTags(args.workshop, args.attendee), "org.opencontainers.image.title": "hello" },
         cacheFrom: cache?.cacheFrom,
         cacheTo: cache?.cacheTo,
         // ECR: push the tags. Local registry: plain HTTP, so an explicit insecure registry export.

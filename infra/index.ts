@@ -20,6 +20,7 @@ function loadConfig(): LabConfig {
 const lab = buildLab(loadConfig());
 
 export const attendee = lab.attendee;
+export const workshop = lab.workshop;
 export const target = lab.target;
 export const region = lab.region;
 export const placement = lab.placement;

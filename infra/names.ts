@@ -1,10 +1,23 @@
 /**
- * Physical names and identity tags, all derived from the attendee. One place, so that every name
- * can be checked against its AWS limit for the longest accepted attendee (ATTENDEE_MAX_LENGTH), and
- * so a sweeper can find leftovers by name prefix (`lab-<attendee>`) or by tag.
+ * Physical names and identity tags, all derived from the lab's identity: the workshop (the
+ * driver's stack prefix, `lab:workshop`) and the attendee. One place, so that every name can be
+ * checked against its limit for the longest accepted workshop and attendee, and so a sweeper can
+ * find leftovers by tag (`labTags`) or by name.
+ *
+ * The default workshop `lab` keeps the names labs have always had (`lab-<attendee>…`), so existing
+ * labs are not replaced. Any other workshop's names carry a short hash of the whole identity:
+ * plain `<workshop>-<attendee>` would be ambiguous (`ci` + `pr-alice` and `ci-pr` + `alice` are
+ * both `ci-pr-alice`), and where a name is too long for its limit the readable part is cut and the
+ * hash keeps distinct identities distinct.
  */
+import { createHash } from "node:crypto";
 import { Arch } from "./arch";
 
+/** The workshop of labs made with plain `pulumi up` and of the driver's default stack prefix. */
+export const DEFAULT_WORKSHOP = "lab";
+
+/** Tag/label keys on everything the lab creates (a sweeper filters by them). */
+export const TAG_KEYS = { lab: "lab", workshop: "workshop", attendee: "attendee" } as const;
 /** Value of the `lab` tag/label on everything this program creates. */
 export const LAB_TAG_VALUE = "multiarch-lab";
 
@@ -22,19 +35,30 @@ export const NAME_LIMITS = {
   launchTemplatePrefix: 102,
   /** Kubernetes namespace (a DNS-1123 label). */
   namespace: 63,
+  /** A Kubernetes label value (the `app.kubernetes.io/instance` label is `base`). */
+  labelValue: 63,
 } as const;
+
+/** Hex characters of the identity hash in non-default workshops' names (32 bits). */
+export const HASH_LENGTH = 8;
 
 /** Node group role in names: `x86` for amd64 (what attendees call it), `arm64` for Graviton. */
 export const GROUP_SUFFIX: Record<Arch, string> = { amd64: "x86", arm64: "arm64" };
 
+/** Who a lab is for: the workshop (stack prefix) and the attendee. */
+export interface LabIdentity {
+  workshop: string;
+  attendee: string;
+}
+
 export interface LabNames {
-  /** `lab-<attendee>`: the prefix of every name. */
+  /** `lab-<attendee>`, or `<workshop>-<attendee>-<hash>`: the prefix of every name. */
   base: string;
   /** EKS cluster (also used in the `kubernetes.io/cluster/<name>` subnet tags). */
   cluster: string;
   /** Kubernetes namespace of the app. */
   namespace: string;
-  /** ECR repository of the app image (`lab-<attendee>/hello`). */
+  /** ECR repository of the app image (`<base>/hello`). */
   repository: string;
   /** Managed node group names per architecture. */
   nodeGroup: Record<Arch, string>;
@@ -44,20 +68,39 @@ export interface LabNames {
   launchTemplatePrefix: Record<Arch, string>;
 }
 
-/** Every physical name of one attendee's lab. */
-export function labNames(attendee: string): LabNames {
-  const base = `lab-${attendee}`;
+/** The short hash of an identity; `/` cannot occur in either part, so the input is unambiguous. */
+export function identityHash(id: LabIdentity): string {
+  return createHash("sha256").update(`${id.workshop}/${id.attendee}`).digest("hex").slice(0, HASH_LENGTH);
+}
+
+/**
+ * `<readable><suffix>` within `limit`: the default workshop's plain name when it fits; otherwise
+ * `<readable, cut to fit>-<hash><suffix>`. The hash is of the full identity, so two identities
+ * get different names even when their readable parts are cut to the same text.
+ */
+function fit(id: LabIdentity, suffix: string, limit: number): string {
+  const readable = `${id.workshop}-${id.attendee}`;
+  const plain = `${readable}${suffix}`;
+  if (id.workshop === DEFAULT_WORKSHOP && plain.length <= limit) return plain;
+  const hash = identityHash(id);
+  const room = limit - suffix.length - hash.length - 1;
+  const cut = readable.slice(0, Math.max(0, room)).replace(/-+$/, "");
+  return `${cut ? `${cut}-` : ""}${hash}${suffix}`;
+}
+
+/** Every physical name of one lab. */
+export function labNames(id: LabIdentity): LabNames {
+  const group = (arch: Arch) => fit(id, `-${GROUP_SUFFIX[arch]}`, NAME_LIMITS.nodeGroup);
+  const template = (arch: Arch) => fit(id, `-${GROUP_SUFFIX[arch]}-`, NAME_LIMITS.launchTemplatePrefix);
+  const base = fit(id, "", NAME_LIMITS.labelValue);
   return {
     base,
-    cluster: base,
-    namespace: base,
+    cluster: fit(id, "", NAME_LIMITS.cluster),
+    namespace: fit(id, "", NAME_LIMITS.namespace),
     repository: `${base}/hello`,
-    nodeGroup: { amd64: `${base}-${GROUP_SUFFIX.amd64}`, arm64: `${base}-${GROUP_SUFFIX.arm64}` },
-    nodeRolePrefix: `${base}-node-`,
-    launchTemplatePrefix: {
-      amd64: `${base}-${GROUP_SUFFIX.amd64}-`,
-      arm64: `${base}-${GROUP_SUFFIX.arm64}-`,
-    },
+    nodeGroup: { amd64: group("amd64"), arm64: group("arm64") },
+    nodeRolePrefix: fit(id, "-node-", NAME_LIMITS.iamRolePrefix),
+    launchTemplatePrefix: { amd64: template("amd64"), arm64: template("arm64") },
   };
 }
 
@@ -66,6 +109,7 @@ export function nameLimitProblems(names: LabNames): string[] {
   const checks: [string, string, number][] = [
     ["cluster name", names.cluster, NAME_LIMITS.cluster],
     ["namespace", names.namespace, NAME_LIMITS.namespace],
+    ["instance label", names.base, NAME_LIMITS.labelValue],
     ["ECR repository name", names.repository, NAME_LIMITS.repository],
     ["x86 node group name", names.nodeGroup.amd64, NAME_LIMITS.nodeGroup],
     ["arm64 node group name", names.nodeGroup.arm64, NAME_LIMITS.nodeGroup],
@@ -79,11 +123,16 @@ export function nameLimitProblems(names: LabNames): string[] {
 }
 
 /** AWS tags carried by every taggable resource (via the provider's defaultTags). */
-export function labTags(attendee: string): Record<string, string> {
-  return { lab: LAB_TAG_VALUE, attendee, "managed-by": "pulumi" };
+export function labTags(workshop: string, attendee: string): Record<string, string> {
+  return {
+    [TAG_KEYS.lab]: LAB_TAG_VALUE,
+    [TAG_KEYS.workshop]: workshop,
+    [TAG_KEYS.attendee]: attendee,
+    "managed-by": "pulumi",
+  };
 }
 
 /** Kubernetes labels with the same keys and values as the AWS tags. */
-export function labLabels(attendee: string): Record<string, string> {
-  return labTags(attendee);
+export function labLabels(workshop: string, attendee: string): Record<string, string> {
+  return labTags(workshop, attendee);
 }

@@ -7,15 +7,14 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AMI_TYPE, Arch, archOfInstanceTypes } from "./arch";
 import { CapacityType } from "./config";
-import { labNames, labTags } from "./names";
+import { LabIdentity, labNames, labTags } from "./names";
 
 /** Label on every node: which lab architecture group it belongs to. */
 export const ARCH_LABEL = "lab.multiarch/arch";
 /** Taint on Graviton nodes when `lab:taintArm` is on. */
 export const ARM_TAINT = { key: "arch", value: "arm64", effect: "NoSchedule" } as const;
 
-export interface NodeGroupOptions {
-  attendee: string;
+export interface NodeGroupOptions extends LabIdentity {
   /** The architecture this group must run; the instance types must all be of it. */
   arch: Arch;
   /** EC2 instance types (one family architecture), e.g. ["m6g.large"]. */
@@ -51,7 +50,7 @@ export interface NodeGroupDescription {
 
 /** Validates and resolves a node group; throws a clear error on an architecture mismatch. */
 export function nodeGroupSpec(o: NodeGroupOptions): NodeGroupSpec {
-  const names = labNames(o.attendee);
+  const names = labNames(o);
   const arch = archOfInstanceTypes(o.instanceTypes);
   if (arch instanceof Error) {
     throw new Error(`node group ${names.nodeGroup[o.arch]}: ${arch.message}`);
@@ -76,7 +75,7 @@ export function nodeGroupSpec(o: NodeGroupOptions): NodeGroupSpec {
     arch,
     instanceTypes: [...o.instanceTypes],
     amiType: AMI_TYPE[arch],
-    labels: { ...labTags(o.attendee), [ARCH_LABEL]: arch },
+    labels: { ...labTags(o.workshop, o.attendee), [ARCH_LABEL]: arch },
     taints,
     scalingConfig: { minSize: o.minSize, desiredSize: o.desiredSize, maxSize: o.maxSize },
     capacityType: o.capacityType,
@@ -85,8 +84,8 @@ export function nodeGroupSpec(o: NodeGroupOptions): NodeGroupSpec {
 }
 
 /** Launch template: IMDSv2 only (hop limit 2 for pods), and tags on the instances ASGs launch. */
-export function launchTemplateArgs(spec: NodeGroupSpec, attendee: string): aws.ec2.LaunchTemplateArgs {
-  const tags = { ...labTags(attendee), Name: spec.name };
+export function launchTemplateArgs(spec: NodeGroupSpec, id: LabIdentity): aws.ec2.LaunchTemplateArgs {
+  const tags = { ...labTags(id.workshop, id.attendee), Name: spec.name };
   return {
     namePrefix: spec.launchTemplatePrefix,
     updateDefaultVersion: true,
@@ -113,7 +112,7 @@ export interface NodeGroupResources {
 export function createNodeGroup(
   prefix: string,
   spec: NodeGroupSpec,
-  attendee: string,
+  id: LabIdentity,
   cluster: {
     name: pulumi.Input<string>;
     nodeRoleArn: pulumi.Input<string>;
@@ -122,7 +121,7 @@ export function createNodeGroup(
   opts: { parent: pulumi.Resource; dependsOn: pulumi.Resource[] },
 ): NodeGroupResources {
   const key = spec.arch === "amd64" ? "x86" : "arm64";
-  const lt = new aws.ec2.LaunchTemplate(`${prefix}-${key}-lt`, launchTemplateArgs(spec, attendee), {
+  const lt = new aws.ec2.LaunchTemplate(`${prefix}-${key}-lt`, launchTemplateArgs(spec, id), {
     parent: opts.parent,
   });
   const nodeGroup = new aws.eks.NodeGroup(

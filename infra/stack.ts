@@ -19,6 +19,7 @@ import { HELLO_PATH } from "./workload";
 /** The stack outputs: the contract with the `lab` driver (docs/ARCHITECTURE.md). */
 export interface LabExports {
   attendee: string;
+  workshop: string;
   target: Target;
   region: string | undefined;
   placement: Placement;
@@ -41,14 +42,18 @@ export interface LabExports {
 
 /** The explicit AWS provider: region from config, the lab's tags on every taggable resource. */
 export function labAwsProvider(cfg: LabConfig): aws.Provider {
-  return new aws.Provider("lab-aws", { region: cfg.region, defaultTags: { tags: labTags(cfg.attendee) } });
+  return new aws.Provider("lab-aws", {
+    region: cfg.region,
+    defaultTags: { tags: labTags(cfg.workshop, cfg.attendee) },
+  });
 }
 
 export function buildLab(cfg: LabConfig): LabExports {
-  const tooLong = nameLimitProblems(labNames(cfg.attendee));
+  const tooLong = nameLimitProblems(labNames(cfg));
   if (tooLong.length > 0) throw new Error(`names exceed AWS limits:\n  - ${tooLong.join("\n  - ")}`);
   const common = {
     attendee: cfg.attendee,
+    workshop: cfg.workshop,
     target: cfg.target,
     region: cfg.region,
     placement: cfg.placement,
@@ -58,6 +63,7 @@ export function buildLab(cfg: LabConfig): LabExports {
   // The same image on both targets; only the registry differs.
   const imageArgs = {
     attendee: cfg.attendee,
+    workshop: cfg.workshop,
     platforms: cfg.platforms,
     baseImage: cfg.baseImage,
     buildImage: cfg.buildImage,
@@ -80,13 +86,18 @@ export function buildLab(cfg: LabConfig): LabExports {
 
   const awsProvider = labAwsProvider(cfg);
   const withAws = { providers: [awsProvider] };
-  const image = new Image("image", { ...imageArgs, registry: { kind: "ecr" } }, withAws);
+  const image = new Image(
+    "image",
+    { ...imageArgs, registry: { kind: "ecr", region: cfg.region as string } },
+    withAws,
+  );
   const cluster = new Cluster("lab", { ...cfg, awsProvider }, withAws);
   // The app's resources use cluster.provider, which waits for both node groups.
   const app = new App("app", {
     provider: cluster.provider,
     image: image.ref,
     attendee: cfg.attendee,
+    workshop: cfg.workshop,
     placement: cfg.placement,
     replicas: cfg.replicas,
     taintArm: cfg.taintArm,
@@ -133,6 +144,7 @@ function localApp(cfg: LabConfig, image: pulumi.Output<string>) {
     provider,
     image,
     attendee: cfg.attendee,
+    workshop: cfg.workshop,
     placement: cfg.placement,
     replicas: cfg.replicas,
     taintArm: cfg.taintArm,

@@ -20,7 +20,14 @@ const archTerm = (values: string[]) => ({
 });
 
 function app(overrides: Partial<AppArgs> = {}): App {
-  return new App("app", { provider, image: IMAGE, attendee: "alice", placement: "spread", ...overrides });
+  return new App("app", {
+    provider,
+    image: IMAGE,
+    attendee: "alice",
+    workshop: "lab",
+    placement: "spread",
+    ...overrides,
+  });
 }
 
 describe("infra/workload: scheduling", () => {
@@ -147,8 +154,9 @@ describe("infra/app: App", () => {
     });
     const labels = d.inputs.spec.template.metadata.labels;
     assert.deepStrictEqual(
-      [labels.lab, labels.attendee, labels["managed-by"]],
-      ["multiarch-lab", "alice", "pulumi"],
+      [labels.lab, labels.workshop, labels.attendee, labels["managed-by"]],
+      ["multiarch-lab", "lab", "alice", "pulumi"],
+      "pods carry the lab's labels through the pod template",
     );
   });
 
@@ -166,7 +174,7 @@ describe("infra/app: App", () => {
       "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
       "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
       "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags":
-        "lab=multiarch-lab,attendee=alice,managed-by=pulumi",
+        "lab=multiarch-lab,workshop=lab,attendee=alice,managed-by=pulumi",
     });
     assert.deepStrictEqual(
       loadBalancerAnnotations({ a: "b" })["service.beta.kubernetes.io/aws-load-balancer-type"],

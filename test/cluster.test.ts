@@ -32,6 +32,7 @@ describe("infra/cluster: node group specs", () => {
   it("defends itself against an instance type of the wrong architecture", () => {
     const base = {
       attendee: "alice",
+      workshop: "lab",
       minSize: 1,
       desiredSize: 1,
       maxSize: 3,
@@ -179,8 +180,8 @@ describe("infra/cluster: Cluster", () => {
         (t: { resourceType: string }) => t.resourceType === "instance",
       );
       assert.deepStrictEqual(
-        [instance.tags.lab, instance.tags.attendee, instance.tags["managed-by"]],
-        ["multiarch-lab", "alice", "pulumi"],
+        [instance.tags.lab, instance.tags.workshop, instance.tags.attendee, instance.tags["managed-by"]],
+        ["multiarch-lab", "lab", "alice", "pulumi"],
       );
     }
   });

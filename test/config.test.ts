@@ -21,6 +21,7 @@ describe("infra/config: parseLabConfig", () => {
     const cfg = parseLabConfig(valid);
     assert.deepStrictEqual(cfg, {
       attendee: "alice",
+      workshop: "lab",
       target: "aws",
       placement: "spread",
       replicas: 4,
@@ -120,6 +121,18 @@ describe("infra/config: parseLabConfig", () => {
       `lab:attendee "${long}" is 21 characters; at most 20 keep every AWS name valid`,
     ]);
     assert.strictEqual(parseLabConfig({ ...valid, attendee: "a".repeat(20) }).attendee, "a".repeat(20));
+  });
+
+  it("lab:workshop: the stack prefix rule, 1-30 of [a-z0-9-], no '-' at either end", () => {
+    for (const ok of ["lab", "a", "ci-42", "w".repeat(30)]) {
+      assert.strictEqual(parseLabConfig({ ...valid, workshop: ok }).workshop, ok);
+    }
+    for (const bad of ["w".repeat(31), "-ci", "ci-", "CI", "ci_42", "ci 42"]) {
+      assert.deepStrictEqual(problemsOf({ ...valid, workshop: bad }), [
+        `lab:workshop "${bad}" must be 1-30 lowercase letters, digits or '-', not starting or ending ` +
+          `with '-' (e.g. lab or ci-1234; the lab driver sets it to --stack-prefix)`,
+      ]);
+    }
   });
 
   it("requires aws:region for the aws target only", () => {

@@ -5,19 +5,30 @@ import {
   one,
   ofType,
   recorded,
+  recordedCalls,
   REGION,
   resetMocks,
   settle,
 } from "./support/mocks";
 import * as assert from "assert";
 import { buildArgsFor, digestRef, fullTag, Image, ImageArgs, lifecyclePolicy } from "../infra/image";
-import { isSecret, isSecretInput, plain, valueOf } from "./support/outputs";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { valueOf } from "./support/outputs";
+import { warningsOf } from "./support/warnings";
 
 const REPO = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/lab-alice/hello`;
 const BOTH = ["linux/amd64", "linux/arm64"];
 
 function build(overrides: Partial<ImageArgs> = {}): Image {
-  return new Image("image", { attendee: "alice", platforms: BOTH, registry: { kind: "ecr" }, ...overrides });
+  return new Image("image", {
+    attendee: "alice",
+    workshop: "lab",
+    platforms: BOTH,
+    registry: { kind: "ecr", region: REGION },
+    ...overrides,
+  });
 }
 
 describe("infra/image: plain functions", () => {
@@ -100,10 +111,40 @@ describe("infra/image: Image on ECR", () => {
     assert.deepStrictEqual(img.cacheTo, [
       { registry: { ref: `${REPO}:buildcache`, imageManifest: true, ociMediaTypes: true, mode: "max" } },
     ]);
-    assert.ok(isSecretInput(img.registries), "registry credentials reach the provider as a secret");
-    assert.deepStrictEqual(plain(img.registries), [
-      { address: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`, username: "AWS", password: ECR_PASSWORD },
-    ]);
+    // Inputs are kept in state: no registry credentials among them (the push uses Docker's own).
+    assert.strictEqual(img.registries, undefined);
+    assert.ok(!JSON.stringify(recorded().map((r) => r.inputs)).includes(ECR_PASSWORD));
+    assert.ok(
+      !recordedCalls().some((c) => c.token === "aws:ecr/getAuthorizationToken:getAuthorizationToken"),
+    );
+  });
+
+  it("warns in the preview when Docker has no credentials for the ECR registry, naming both fixes", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-docker-"));
+    const saved = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = dir;
+    try {
+      const server = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+      const none = await warningsOf(() => build());
+      assert.strictEqual(none.length, 1, none.join("\n"));
+      assert.match(none[0], new RegExp(`no credentials for ${server.replace(/\./g, "\\.")}`));
+      assert.match(none[0], /"credHelpers": \{".*": "ecr-login"\}/);
+      assert.match(none[0], /aws ecr get-login-password --region eu-west-1 \| docker login --username AWS/);
+      fs.writeFileSync(
+        path.join(dir, "config.json"),
+        JSON.stringify({ credHelpers: { [server]: "ecr-login" } }),
+      );
+      assert.deepStrictEqual(await warningsOf(() => build()), []);
+      fs.writeFileSync(
+        path.join(dir, "config.json"),
+        JSON.stringify({ auths: { [`https://${server}`]: {} } }),
+      );
+      assert.deepStrictEqual(await warningsOf(() => build()), []);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("sets BASE_IMAGE and BUILD_IMAGE when a base image is configured", async () => {
@@ -115,7 +156,7 @@ describe("infra/image: Image on ECR", () => {
     });
   });
 
-  it("outputs the digest-pinned index ref, the tag, and secret registry credentials", async () => {
+  it("outputs the digest-pinned index ref, the tag, and the registry server without credentials", async () => {
     const image = build();
     assert.strictEqual(await valueOf(image.ref), `${REPO}@${fakeDigest("image-build")}`);
     assert.strictEqual(await valueOf(image.tag), `${REPO}:latest`);
@@ -123,10 +164,7 @@ describe("infra/image: Image on ECR", () => {
     assert.deepStrictEqual(image.platforms, BOTH);
     assert.deepStrictEqual(await valueOf(image.registry), {
       server: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
-      username: "AWS",
-      password: ECR_PASSWORD,
     });
-    assert.strictEqual(await isSecret(image.registry), true);
   });
 
   it("builds only the configured platforms", async () => {

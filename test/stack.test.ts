@@ -1,6 +1,5 @@
 import {
   ACCOUNT,
-  ECR_PASSWORD,
   fakeDigest,
   ISSUER_ARN,
   ofType,
@@ -18,8 +17,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { acceptsTags } from "./support/awsSchema";
 import { isSecret, isSecretInput, plain, valueOf } from "./support/outputs";
 import { awsConfig, loadProgram } from "./support/program";
+import { labNames } from "../infra/names";
 
-const LAB_TAGS = { lab: "multiarch-lab", attendee: "alice", "managed-by": "pulumi" };
+const LAB_TAGS = { lab: "multiarch-lab", workshop: "lab", attendee: "alice", "managed-by": "pulumi" };
 const REPO = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/lab-alice/hello`;
 
 describe("infra/index: the whole program", () => {
@@ -64,12 +64,10 @@ describe("infra/index: the whole program", () => {
         amiType: "AL2023_ARM_64_STANDARD",
       },
     ]);
+    // No registry password in the outputs: verify fetches a fresh token itself.
     assert.deepStrictEqual(await valueOf(p.registry), {
       server: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`,
-      username: "AWS",
-      password: ECR_PASSWORD,
     });
-    assert.strictEqual(await isSecret(p.registry), true);
     assert.strictEqual(await isSecret(p.kubeconfig!), true);
     assert.strictEqual(JSON.parse(await valueOf(p.kubeconfig!)).kind, "Config");
     assert.strictEqual(
@@ -116,11 +114,59 @@ describe("infra/index: the whole program", () => {
     ]) {
       const labels = one(type).inputs.metadata.labels;
       assert.deepStrictEqual(
-        [labels.lab, labels.attendee, labels["managed-by"]],
+        [labels.lab, labels.workshop, labels.attendee, labels["managed-by"]],
         Object.values(LAB_TAGS),
         type,
       );
     }
+  });
+
+  it("another workshop: every name carries workshop and attendee, every tag and label the workshop", async () => {
+    const p = loadProgram(awsConfig({ "lab:workshop": "ci-42" }));
+    const base = labNames({ workshop: "ci-42", attendee: "alice" }).base;
+    assert.match(base, /^ci-42-alice-[0-9a-f]{8}$/);
+    assert.strictEqual(p.workshop, "ci-42");
+    assert.strictEqual(await valueOf(p.clusterName!), base);
+    assert.strictEqual(await valueOf(p.namespace!), base);
+    assert.strictEqual(
+      await valueOf(p.imageTag),
+      `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/${base}/hello:latest`,
+    );
+    assert.deepStrictEqual(
+      (await valueOf(p.nodeGroups!)).map((g) => g.name),
+      [`${base}-x86`, `${base}-arm64`],
+    );
+    await settle();
+    assert.strictEqual(one("aws:iam/role:Role").inputs.namePrefix, `${base}-node-`);
+    assert.strictEqual(one("aws:ecr/repository:Repository").inputs.name, `${base}/hello`);
+    const tags = { lab: "multiarch-lab", workshop: "ci-42", attendee: "alice" };
+    const has = (what: string, got: Record<string, string>) =>
+      assert.deepStrictEqual({ lab: got.lab, workshop: got.workshop, attendee: got.attendee }, tags, what);
+    has("provider defaultTags", JSON.parse(one("pulumi:providers:aws").inputs.defaultTags).tags);
+    for (const lt of ofType("aws:ec2/launchTemplate:LaunchTemplate")) {
+      assert.match(lt.inputs.namePrefix, new RegExp(`^${base}-(x86|arm64)-$`));
+      for (const spec of lt.inputs.tagSpecifications) has(`${lt.name} ${spec.resourceType}`, spec.tags);
+    }
+    for (const g of ofType("aws:eks/nodeGroup:NodeGroup")) has(`${g.name} node labels`, g.inputs.labels);
+    has("image labels", one("docker-build:index:Image").inputs.labels);
+    const deployment = one("kubernetes:apps/v1:Deployment").inputs;
+    has("pod template", deployment.spec.template.metadata.labels);
+    has("namespace", one("kubernetes:core/v1:Namespace").inputs.metadata.labels);
+    has("deployment", deployment.metadata.labels);
+    const service = one("kubernetes:core/v1:Service").inputs.metadata;
+    has("service", service.labels);
+    assert.strictEqual(
+      service.annotations["service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags"],
+      "lab=multiarch-lab,workshop=ci-42,attendee=alice,managed-by=pulumi",
+      "the NLB is tagged through the Service",
+    );
+  });
+
+  it("rejects a workshop that breaks the stack prefix rule, naming it", () => {
+    assert.throws(
+      () => loadProgram(awsConfig({ "lab:workshop": "CI_42-" })),
+      /lab:workshop "CI_42-" must be 1-30 lowercase letters, digits or '-'/,
+    );
   });
 
   it("longest attendee, taint on, arm64 placement: names fit, IMDSv2 everywhere, tolerations follow", async () => {

@@ -5,6 +5,7 @@
  */
 import { Command as Commander, CommanderError, Option } from "commander";
 import * as path from "node:path";
+import { ecrDockerConfig } from "../aws/ecrLogin";
 import { CliDeps, EXIT, defaultLogDir, labCommand, listCommand, reapCommand } from "./commands";
 import { LocalLabEngine } from "../lifecycle/engine";
 import { ownedCluster } from "../local/cluster";
@@ -167,6 +168,7 @@ export function realDeps(): CliDeps {
     exit: (code) => process.exit(code),
     now: () => Date.now(),
     sleep: (ms) => realClock.sleep(ms),
+    registryLogin: (region) => ecrDockerConfig(region, process.env),
   };
 }
 

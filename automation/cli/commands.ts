@@ -52,6 +52,8 @@ export interface CliDeps {
   listNodes?: NodeLister;
   /** The lab's own local cluster to start and stop; undefined: none (a joined cluster or aws). */
   localCluster?: () => ClusterControl | undefined;
+  /** Docker credentials for the engine's ECR push (automation/aws/ecrLogin.ts); undefined in tests. */
+  registryLogin?: (region: string) => Promise<{ envVars: Record<string, string> }>;
 }
 
 export function usageError(d: CliDeps, command: string, problems: string[]): number {
@@ -104,6 +106,14 @@ export async function engineFor(
   const state = resolveState(d.projectDir, o.backend, d.env);
   // The toolchain's PATH and variables reach the CLI explicitly (the driver's own settings win).
   state.envVars = { ...d.toolchain?.envVars, ...state.envVars };
+  const region = config["aws:region"];
+  if (target === "aws" && (command === "up" || command === "run") && d.registryLogin && region) {
+    try {
+      Object.assign(state.envVars, (await d.registryLogin(region)).envVars);
+    } catch (e) {
+      d.err(`lab ${command}: no ECR token (${(e as Error).message}); the push uses Docker's own credentials`);
+    }
+  }
   const engine = d.engineFactory(state);
   try {
     await engine.check();
@@ -246,7 +256,8 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
         {
           engine,
           verify: (out, signal, note, lab) => {
-            redactor.addKubeconfig(out.kubeconfig).addRegistry(out.registry);
+            // Outputs carry no registry password any more (infra/image.ts); kubeconfig credentials remain.
+            redactor.addKubeconfig(out.kubeconfig);
             return d.verify(out, signal, note, lab, { requests, trafficDeadlineMs, variants: o.variants });
           },
           progress: ui,

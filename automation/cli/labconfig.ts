@@ -6,7 +6,8 @@
  */
 import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../../infra/config";
 
-const LAB_KEYS = Object.keys(DEFAULTS);
+/** Keys the driver sets itself: `lab:attendee` per stack, `lab:workshop` from --stack-prefix. */
+const LAB_KEYS = Object.keys(DEFAULTS).filter((k) => k !== "workshop");
 
 /** Config keys that hold credentials: never plain config (they would sit in Pulumi.<stack>.yaml). */
 export const CREDENTIAL_KEYS = ["aws:accessKey", "aws:secretKey", "aws:token"];
@@ -61,6 +62,8 @@ export function parseConfigPairs(pairs: string[]): { config: Record<string, stri
     }
     const { key, problem } = fullKey("--config", pair.slice(0, eq).trim());
     if (problem !== undefined || key === undefined) problems.push(problem as string);
+    else if (key === "lab:workshop")
+      problems.push("--config lab:workshop is the stack prefix: pass it with --stack-prefix");
     else if (CREDENTIAL_KEYS.includes(key))
       problems.push(`--config ${key} is a credential: pass it with --secret ${key}=… ${CREDENTIAL_HINT}`);
     else config[key] = pair.slice(eq + 1);

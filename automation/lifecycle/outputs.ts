@@ -31,7 +31,8 @@ export interface LabOutputs {
   namespace?: string;
   podSelector?: Record<string, string>;
   region?: string;
-  registry?: { server?: string; username?: string; password?: string };
+  /** The registry server; no credentials (verify fetches an ECR token itself). */
+  registry?: { server?: string };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
@@ -84,10 +85,7 @@ export function parseOutputs(raw: Record<string, unknown>): LabOutputs {
     registry:
       raw.registry === undefined
         ? undefined
-        : {
-            server: str(reg.server),
-            username: str(reg.username),
-            password: str(reg.password),
-          },
+        : // An older stack's exported username/password is dropped: verify asks for a fresh token.
+          { server: str(reg.server) },
   };
 }

@@ -153,7 +153,7 @@ function runLabs(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult
         command: s.command,
         attendee,
         stack,
-        config: { ...s.config, "lab:attendee": attendee },
+        config: { ...s.config, "lab:workshop": s.prefix, "lab:attendee": attendee },
         secrets: s.secrets,
         keep: s.keep,
         preview: s.preview,

@@ -1,8 +1,10 @@
 /**
  * Check 1: the pushed tag resolves to an image index listing linux/amd64 and linux/arm64
- * manifests, and its digest is the one the stack recorded (`imageRef`).
+ * manifests, and its digest is the one the stack recorded (`imageRef`). ECR is read with a token
+ * fetched now with the caller's credentials (infra keeps none in its outputs).
  */
 import { SUPPORTED_PLATFORMS } from "../../infra/config";
+import { ecrRegistry, ecrToken } from "./ecr";
 import {
   MANIFEST_TYPES,
   ManifestResponse,
@@ -92,8 +94,18 @@ export interface ImageTarget {
   requiredPlatforms?: readonly string[];
 }
 
+/** What the check calls out to (replaced in tests). */
+export interface ImageCheckDeps {
+  fetchManifest?: typeof fetchManifest;
+  ecrToken?: typeof ecrToken;
+}
+
 /** Resolves the pushed tag (or, lacking one, the recorded digest) and judges it. */
-export async function runImageCheck(t: ImageTarget, signal?: AbortSignal): Promise<CheckResult> {
+export async function runImageCheck(
+  t: ImageTarget,
+  signal?: AbortSignal,
+  deps: ImageCheckDeps = {},
+): Promise<CheckResult> {
   const refText = t.imageTag ?? t.imageRef;
   if (!refText) return failed("image", "the stack has neither an imageTag nor an imageRef output", {});
   const ref = parseImageRef(refText);
@@ -102,8 +114,26 @@ export async function runImageCheck(t: ImageTarget, signal?: AbortSignal): Promi
   const recorded = t.imageRef ? parseImageRef(t.imageRef) : undefined;
   const expectedDigest = recorded instanceof Error ? undefined : recorded?.digest;
   const reference = ref.tag ?? ref.digest ?? "latest";
-  const res = await fetchManifest(ref, reference, t.credentials, signal);
+  let credentials = t.credentials;
+  let auth: Record<string, unknown> = {};
+  const ecr = ecrRegistry(ref.registry);
+  if (ecr) {
+    // Always fresh: a password an older stack exported may have expired.
+    try {
+      const token = await (deps.ecrToken ?? ecrToken)(ecr.region, signal);
+      credentials = token;
+      auth = { ecrToken: { region: ecr.region, expiresAt: token.expiresAt ?? null } };
+    } catch (e) {
+      return failed(
+        "image",
+        `could not get an ECR token for ${ref.registry} with this machine's AWS credentials ` +
+          `(ecr:GetAuthorizationToken in ${ecr.region}): ${(e as Error).message ?? e}`,
+        { image: refText, registry: ref.registry },
+      );
+    }
+  }
+  const res = await (deps.fetchManifest ?? fetchManifest)(ref, reference, credentials, signal);
   const result = checkImage(res, { expectedDigest, requiredPlatforms: t.requiredPlatforms });
-  result.evidence = { image: refText, reference, ...result.evidence };
+  result.evidence = { image: refText, reference, ...auth, ...result.evidence };
   return result;
 }

@@ -111,7 +111,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
       {
         imageTag: out.imageTag,
         imageRef: out.imageRef,
-        credentials: out.registry,
+        // No credentials in the outputs: the check fetches an ECR token itself.
         requiredPlatforms: out.platforms?.length ? out.platforms : undefined,
       },
       o.signal,
@@ -126,7 +126,6 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
           stack: o.stack ?? `lab-${out.attendee ?? "unknown"}`,
           imageRef: out.imageRef,
           platforms: out.platforms?.length ? out.platforms : SUPPORTED_PLATFORMS,
-          credentials: out.registry,
         },
         { deadlineMs: o.variantsDeadlineMs, signal: o.signal, note: o.note },
         o.variantsDeps,

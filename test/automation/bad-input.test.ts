@@ -89,6 +89,11 @@ const CASES: { name: string; argv: string[]; expect: RegExp[]; env?: NodeJS.Proc
     expect: [/lab:replica is not a lab setting; known: target, placement, replicas/],
   },
   {
+    name: "config sets workshop",
+    argv: ["run", ...L, "--attendees", "alice", "--config", "workshop=ci"],
+    expect: [/lab:workshop is the stack prefix: pass it with --stack-prefix/],
+  },
+  {
     name: "config sets attendee",
     argv: ["run", ...L, "--attendees", "alice", "--config", "attendee=bob"],
     expect: [/pass names with --attendees/],

@@ -64,6 +64,8 @@ export interface HarnessOptions {
   localCluster?: ClusterControl;
   /** The per-lab logs (default: in memory). */
   openLog?: CliDeps["openLog"];
+  /** Docker credentials for the ECR push (none unless given: tests never call AWS here). */
+  registryLogin?: CliDeps["registryLogin"];
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -101,6 +103,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     listNodes: o.listNodes,
     localCluster: () => o.localCluster,
     openLog: o.openLog ?? ((stack) => memoryLog(`${stack}.log`)),
+    registryLogin: o.registryLogin,
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {
       exits.push(code);

@@ -36,8 +36,15 @@ describe("lab lifecycle (fake engine)", () => {
       "lab:replicas": "6",
       "kubernetes:context": "x",
       "lab:target": "local",
+      "lab:workshop": "lab",
       "lab:attendee": "alice",
     });
+  });
+
+  it("gives every stack lab:workshop=<stack prefix>, so names and tags carry the workshop", async () => {
+    const r = await runCli([...RUN, "--attendees", "alice", "--stack-prefix", "ci-42"]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.engine.lastConfig["ci-42-alice"]["lab:workshop"], "ci-42");
   });
 
   for (const [concurrency, expected] of [

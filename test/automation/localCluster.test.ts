@@ -78,6 +78,7 @@ describe("local cluster config (driver)", () => {
       "lab:target": "local",
       "lab:kubeconfig": "/c/admin.kubeconfig",
       "lab:clusterArchs": "amd64",
+      "lab:workshop": "lab",
       "lab:attendee": "alice",
     });
     const dead = new FakeEngine();
