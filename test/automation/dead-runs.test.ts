@@ -147,6 +147,7 @@ describe("orphaned engine processes (real processes)", function () {
     await sleep(300);
     const underLive = processTable().find((p) => p.ppid === live?.pid)?.pid;
     assert.ok(underLive, "the live run's plugin started");
+    started.push(underLive);
 
     const selected = selectOrphans(processTable(), { projectDir: project, backendUrl: backend }).map(
       (p) => p.pid,
