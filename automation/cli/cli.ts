@@ -136,7 +136,14 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
   )
     .addHelpText("after", EXAMPLES.list)
     .action(async (o: RawOptions) => setCode(await listCommand(o, deps)));
-  common(program.command("reap").description("destroy and remove lab stacks older than a duration"), "reap")
+  common(
+    program
+      .command("reap")
+      .description(
+        "destroy and remove lab stacks older than a duration, or the leftovers of interrupted runs",
+      ),
+    "reap",
+  )
     .option("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
     .option("--leftovers", "instead: the stacks an interrupted or killed run recorded as unfinished")
     .option("--concurrency <n>", "labs destroyed at once (default 4)")
