@@ -26,6 +26,13 @@ export const ATTENDEE_MAX_LENGTH = 20;
 export const WORKSHOP_MAX_LENGTH = 30;
 const WORKSHOP = new RegExp(`^[a-z0-9]([-a-z0-9]{0,${WORKSHOP_MAX_LENGTH - 2}}[a-z0-9])?$`);
 
+// AWS region names: partition prefix, optional -gov/-iso…, a geography, a number (eu-west-1,
+// us-gov-west-1, cn-north-1, ap-southeast-7). Anything else would fail later as a credentials error.
+const AWS_REGION =
+  /^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-(gov|iso|isob))?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+// A registry address as image references use it: a host name or IPv4 address, and a port.
+const REGISTRY_HOST_PORT = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/;
+
 // DNS-1123 label: the attendee becomes part of Kubernetes and AWS names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -247,6 +254,17 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
   const kubeconfig = get("kubeconfig").trim();
 
   const region = raw.region === "" ? undefined : raw.region;
+  if (region !== undefined && !AWS_REGION.test(region)) {
+    problems.push(
+      `aws:region "${region}" is not an AWS region name (such as eu-west-1 or us-east-2): fix the region`,
+    );
+  }
+  const localRegistry = get("localRegistry");
+  if (!REGISTRY_HOST_PORT.test(localRegistry)) {
+    problems.push(
+      `lab:localRegistry "${localRegistry}" is not host:port (such as 127.0.0.1:5000): no scheme, path or spaces`,
+    );
+  }
   if (target === "aws" && region === undefined) {
     problems.push("aws:region is required for the aws target: `pulumi config set aws:region eu-west-1`");
   }

@@ -233,6 +233,8 @@ export class Image extends pulumi.ComponentResource {
         cacheTo: cache?.cacheTo,
         // ECR: push the tags. Local registry: plain HTTP, so an explicit insecure registry export.
         push: args.registry.kind === "ecr",
+        // docker-build builds on preview by default: `lab up` previews first, so every up built twice.
+        buildOnPreview: false,
         exports: args.registry.kind === "local" ? [{ registry: { insecure: true } }] : undefined,
       },
       { parent: this, dependsOn: pushed ? [pushed] : [] },

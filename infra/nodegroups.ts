@@ -83,7 +83,9 @@ export function nodeGroupSpec(o: NodeGroupOptions): NodeGroupSpec {
   };
 }
 
-/** Launch template: IMDSv2 only (hop limit 2 for pods), and tags on the instances ASGs launch. */
+/**
+ * Launch template: IMDSv2 only with hop limit 1, so no pod (one hop further) can read the node
+ * role's credentials (the VPC CNI runs in the host network and needs no second hop); and tags on the instances ASGs launch. */
 export function launchTemplateArgs(spec: NodeGroupSpec, id: LabIdentity): aws.ec2.LaunchTemplateArgs {
   const tags = { ...labTags(id.workshop, id.attendee), Name: spec.name };
   return {
@@ -92,7 +94,7 @@ export function launchTemplateArgs(spec: NodeGroupSpec, id: LabIdentity): aws.ec
     metadataOptions: {
       httpEndpoint: "enabled",
       httpTokens: "required",
-      httpPutResponseHopLimit: 2,
+      httpPutResponseHopLimit: 1,
     },
     // No imageId, instance type or security groups: EKS picks the AMI from amiType and attaches
     // the cluster security group.

@@ -31,6 +31,9 @@ export function loadBalancerAnnotations(tags: Record<string, string>): Record<st
   return {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+    // Each zone's NLB node forwards to targets in every zone: with 1-2 nodes per architecture a zone
+    // without a pod would otherwise answer nothing, and spread traffic would depend on DNS luck.
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
     "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags": Object.entries(tags)
       .map(([k, v]) => `${k}=${v}`)
       .join(","),

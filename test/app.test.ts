@@ -173,6 +173,7 @@ describe("infra/app: App", () => {
     assert.deepStrictEqual(svc.metadata.annotations, {
       "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
       "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+      "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
       "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags":
         "lab=multiarch-lab,workshop=lab,attendee=alice,managed-by=pulumi",
     });

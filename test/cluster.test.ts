@@ -173,7 +173,7 @@ describe("infra/cluster: Cluster", () => {
       assert.deepStrictEqual(lt.inputs.metadataOptions, {
         httpEndpoint: "enabled",
         httpTokens: "required",
-        httpPutResponseHopLimit: 2,
+        httpPutResponseHopLimit: 1,
       });
       assert.strictEqual(lt.inputs.imageId, undefined, "the AMI comes from amiType");
       const instance = lt.inputs.tagSpecifications.find(

@@ -123,6 +123,28 @@ describe("infra/config: parseLabConfig", () => {
     assert.strictEqual(parseLabConfig({ ...valid, attendee: "a".repeat(20) }).attendee, "a".repeat(20));
   });
 
+  it("rejects an aws:region that is no AWS region, naming the value, before anything else", () => {
+    for (const bad of ["eu-west", "europe-west-1", "EU-WEST-1", "us-east-1 ", "localhost"]) {
+      assert.deepStrictEqual(problemsOf({ ...valid, region: bad }), [
+        `aws:region "${bad}" is not an AWS region name (such as eu-west-1 or us-east-2): fix the region`,
+      ]);
+    }
+    for (const good of ["eu-west-1", "us-gov-west-1", "ap-southeast-7", "cn-north-1", "me-central-1"])
+      assert.strictEqual(parseLabConfig({ ...valid, region: good }).region, good);
+  });
+
+  it("rejects a lab:localRegistry that is not host:port", () => {
+    for (const bad of ["bad reg", "127.0.0.1", "http://127.0.0.1:5000", "reg:5000/path", ":5000"]) {
+      assert.deepStrictEqual(problemsOf({ ...valid, target: "local", localRegistry: bad }), [
+        `lab:localRegistry "${bad}" is not host:port (such as 127.0.0.1:5000): no scheme, path or spaces`,
+      ]);
+    }
+    assert.strictEqual(
+      parseLabConfig({ ...valid, localRegistry: "registry.lan:5001" }).localRegistry,
+      "registry.lan:5001",
+    );
+  });
+
   it("lab:workshop: the stack prefix rule, 1-30 of [a-z0-9-], no '-' at either end", () => {
     for (const ok of ["lab", "a", "ci-42", "w".repeat(30)]) {
       assert.strictEqual(parseLabConfig({ ...valid, workshop: ok }).workshop, ok);

@@ -198,6 +198,8 @@ describe("infra/image: Image on a local registry", () => {
     assert.deepStrictEqual(img.tags, [tag]);
     assert.strictEqual(img.push, false);
     assert.deepStrictEqual(img.exports, [{ registry: { insecure: true } }]);
+    // `lab up` previews first: a build on preview would build every image twice.
+    assert.strictEqual(img.buildOnPreview, false);
     assert.strictEqual(img.registries, undefined);
     assert.strictEqual(img.cacheTo, undefined);
     assert.strictEqual(ofType("docker-build:index:Image").length, 1);

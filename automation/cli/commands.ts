@@ -182,6 +182,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const destroyTries = v.positiveInt("--destroy-tries", o.destroyTries, 3, problems, 10);
   const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
   const prefix = v.stackPrefix(o.stackPrefix, problems);
+  v.backend(o.backend, problems);
   const plan = v.stackConfig(o, names, d.env, problems);
   if (problems.list.length > 0) return usageError(d, command, problems.list);
   const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
@@ -387,6 +388,7 @@ async function verifyUrlCommand(
 export async function listCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
   const problems = new v.Problems();
   const prefix = v.stackPrefix(o.stackPrefix, problems);
+  v.backend(o.backend, problems);
   if (problems.list.length > 0) return usageError(d, "list", problems.list);
   const engine = await engineFor(d, "list", o, undefined, {});
   if (typeof engine === "number") return engine;
@@ -398,6 +400,7 @@ export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> 
   const problems = new v.Problems();
   if (o.leftovers) return leftoversCommand("reap", o, d);
   const prefix = v.stackPrefix(o.stackPrefix, problems);
+  v.backend(o.backend, problems);
   if (o.olderThan === undefined)
     problems.add("--older-than <duration> (e.g. 12h) or --leftovers is required: which stacks to reap");
   const olderThan = v.duration("--older-than", o.olderThan, 0, problems);

@@ -42,6 +42,9 @@ function fullKey(flag: string, rawKey: string): { key?: string; problem?: string
   if (ns === "lab" && name === "attendee") {
     return { problem: `${flag} lab:attendee is set per stack by the driver: pass names with --attendees` };
   }
+  if (ns === "lab" && name === "workshop") {
+    return { problem: `${flag} lab:workshop is the stack prefix: pass it with --stack-prefix` };
+  }
   if (ns === "lab" && !LAB_KEYS.includes(name)) {
     return { problem: `${flag} ${key} is not a lab setting; known: ${LAB_KEYS.join(", ")}` };
   }
@@ -62,8 +65,6 @@ export function parseConfigPairs(pairs: string[]): { config: Record<string, stri
     }
     const { key, problem } = fullKey("--config", pair.slice(0, eq).trim());
     if (problem !== undefined || key === undefined) problems.push(problem as string);
-    else if (key === "lab:workshop")
-      problems.push("--config lab:workshop is the stack prefix: pass it with --stack-prefix");
     else if (CREDENTIAL_KEYS.includes(key))
       problems.push(`--config ${key} is a credential: pass it with --secret ${key}=… ${CREDENTIAL_HINT}`);
     else config[key] = pair.slice(eq + 1);

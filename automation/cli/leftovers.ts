@@ -19,6 +19,7 @@ export async function leftoversCommand(
 ): Promise<number> {
   const problems = new v.Problems();
   const prefix = v.stackPrefix(o.stackPrefix, problems);
+  v.backend(o.backend, problems);
   if (o.attendees || o.attendeesFile)
     problems.add("--leftovers picks the stacks from the backend's record: drop --attendees/--attendees-file");
   if (o.olderThan !== undefined)

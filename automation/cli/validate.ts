@@ -84,6 +84,23 @@ export function stackPrefix(value: string | undefined, problems: Problems): stri
   return prefix;
 }
 
+/** Backends the Pulumi CLI accepts: Pulumi Cloud (http[s]) and the self-managed (DIY) ones. */
+export const BACKEND_SCHEMES = ["file", "s3", "gs", "azblob", "postgres", "http", "https"] as const;
+
+/** `--backend`: a URL of a scheme Pulumi knows; `file://` absolute (relative paths move with the cwd). */
+export function backend(value: string | undefined, problems: Problems): void {
+  if (value === undefined) return;
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/.exec(value);
+  const schemes = BACKEND_SCHEMES.map((s) => `${s}://`).join(", ");
+  if (!m || !(BACKEND_SCHEMES as readonly string[]).includes(m[1])) {
+    problems.add(`--backend "${value}" is not a Pulumi backend URL: use one of ${schemes}`);
+  } else if (m[1] === "file" && !m[2].startsWith("/")) {
+    problems.add(`--backend "${value}": a file backend needs an absolute path (file:///abs/dir)`);
+  } else if (m[2] === "") {
+    problems.add(`--backend "${value}" names no location after ${m[1]}://`);
+  }
+}
+
 export function attendees(o: RawOptions, problems: Problems): string[] {
   let file: { path: string; text: string } | undefined;
   if (o.attendeesFile !== undefined) {

@@ -177,6 +177,26 @@ const CASES: { name: string; argv: string[]; expect: RegExp[]; env?: NodeJS.Proc
     expect: [/option '--attendees <names>' argument missing/],
   },
   {
+    name: "backend of an unknown scheme",
+    argv: ["run", "--attendees", "alice", "--target", "local", "--backend", "notascheme://x"],
+    expect: [/--backend "notascheme:\/\/x" is not a Pulumi backend URL: use one of file:\/\/, s3:\/\//],
+  },
+  {
+    name: "backend file path not absolute",
+    argv: ["list", "--backend", "file://state"],
+    expect: [/--backend "file:\/\/state": a file backend needs an absolute path/],
+  },
+  {
+    name: "local registry with a space",
+    argv: ["run", "--attendees", "alice", "--target", "local", "--config", "localRegistry=bad reg"],
+    expect: [/lab:localRegistry "bad reg" is not host:port/],
+  },
+  {
+    name: "aws:region that is no region",
+    argv: ["up", "--attendees", "alice", "--config", "aws:region=mars-1"],
+    expect: [/aws:region "mars-1" is not an AWS region name/],
+  },
+  {
     name: "reap without --older-than",
     argv: ["reap"],
     expect: [/--older-than <duration> \(e.g. 12h\) or --leftovers is required/],
