@@ -35,7 +35,12 @@ export interface LabPlan {
   preview: boolean;
   destroyTries: number;
   retryDelayMs: number;
+  /** The stack held resources before this command: a cancel must never destroy it. */
+  existed?: boolean;
 }
+
+/** What a cancelled update of a lab that existed before says (summary, report, JUnit). */
+export const LEFT_AS_IT_WAS = "update cancelled, lab left as it was";
 
 export interface LabDeps {
   engine: LabEngine;
@@ -190,6 +195,7 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
       ? { step: { status: "cancelled", durationMs: 0 } as StepResult, value: undefined }
       : await lab.step(() => d.engine.up(p.stack, lab.hooks(d.cancel, total)));
     r.up = up.step;
+    if (up.step.status === "cancelled" && p.existed) r.up = { ...up.step, note: LEFT_AS_IT_WAS };
     if (up.value) outputs = parseOutputs(up.value);
   } else if (p.command === "verify") {
     const o = await lab.step(() => d.engine.outputs(p.stack));
@@ -235,12 +241,18 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
     }
   }
 
+  // A cancel destroys only what this command created: one Ctrl+C during `up --config replicas=6`
+  // over a running workshop must not tear down every attendee's lab.
+  const cancelledExisting = creating && d.cancel.aborted && p.existed === true;
   const wantsDestroy =
     !p.keep &&
     mayHold &&
+    !cancelledExisting &&
     (p.command === "run" || p.command === "destroy" || (p.command === "up" && d.cancel.aborted));
   if (wantsDestroy) r.destroy = await destroyWithRetries(lab, p, d);
   else if (p.command === "run" && p.keep) r.destroy = { status: "skipped", durationMs: 0, note: "--keep" };
+  else if (p.command === "run" && cancelledExisting)
+    r.destroy = { status: "skipped", durationMs: 0, note: LEFT_AS_IT_WAS };
 
   const steps = [r.up, r.verify, r.destroy].filter((s): s is StepResult => s !== undefined);
   r.passed =

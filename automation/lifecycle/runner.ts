@@ -159,6 +159,7 @@ function runLabs(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult
         preview: s.preview,
         destroyTries: s.destroyTries,
         retryDelayMs: s.retryDelayMs,
+        existed: st.existed.has(stack),
       };
       const intent = { command: s.command, keep: s.keep, existed: st.existed.has(stack), interrupted: false };
       return limit(async () => {

@@ -42,7 +42,7 @@ export function signalHandler(
     if (first === undefined) {
       first = sig;
       d.say(
-        `\n${sig}: cancelling updates, then destroying what was created${s.keep ? " (--keep: not destroying)" : ""}. ` +
+        `\n${sig}: cancelling updates, then destroying what this command created (labs that existed before are left as they were)${s.keep ? " (--keep: not destroying)" : ""}. ` +
           (sig === "SIGINT" ? "Press Ctrl+C again to exit at once." : `Send ${sig} again to exit at once.`),
       );
       cancel.abort();

@@ -30,7 +30,8 @@ export function summaryTable(results: LabResult[]): string {
       cell(r.verify),
       cell(r.destroy),
       formatDuration(total),
-      r.serviceUrl ?? "",
+      // A lab this command destroyed has no URL any more.
+      r.destroy?.status === "passed" ? "" : (r.serviceUrl ?? ""),
     ]);
   }
   return table(rows);
@@ -47,6 +48,7 @@ export function failureLines(results: LabResult[]): string[] {
     ] as const) {
       if (s && s.status === "failed" && s.error)
         lines.push(`${r.attendee} ${name}: ${s.error} (log: ${r.logFile})`);
+      if (s && s.status === "cancelled" && s.note) lines.push(`${r.attendee} ${name}: ${s.note}`);
     }
     for (const c of r.verify?.checks ?? []) {
       if (c.status === "failed") lines.push(`${r.attendee} verify/${c.name}: ${c.summary}`);

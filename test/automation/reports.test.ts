@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RunReport, junitXml, xmlEscape } from "../../automation/reports/report";
+import { summaryTable } from "../../automation/reports/summary";
 import { CheckResult } from "../../automation/verify/types";
 import { FakeEngine } from "./fake-engine";
 import { runCli } from "./harness";
@@ -125,5 +126,25 @@ describe("lab reports", () => {
       labs: [],
     });
     assert.match(xml, /<testsuites name="lab verify" tests="0" failures="0"/);
+  });
+});
+
+describe("lab summary table", () => {
+  const lab = (attendee: string, destroy: "passed" | "failed" | undefined) => ({
+    attendee,
+    stack: `lab-${attendee}`,
+    logFile: "x.log",
+    passed: destroy === "passed",
+    holdsResources: destroy !== "passed",
+    up: { status: "passed" as const, durationMs: 1000 },
+    destroy: destroy ? { status: destroy, durationMs: 1000 } : undefined,
+    serviceUrl: `http://${attendee}.example/hello`,
+  });
+
+  it("prints the URL only of labs that still exist (not of those just destroyed)", () => {
+    const t = summaryTable([lab("alice", "passed"), lab("bob", "failed"), lab("carol", undefined)]);
+    assert.doesNotMatch(t, /alice\.example/);
+    assert.match(t, /bob\.example/, "a failed destroy may have left it");
+    assert.match(t, /carol\.example/, "up without destroy: the lab is running");
   });
 });

@@ -53,6 +53,28 @@ describe("lab signals (fake engine)", () => {
     assert.deepEqual(engine.for("lab-alice"), ["prepare", "preview", "up", "destroy", "remove"]);
   });
 
+  it("a cancel never destroys a lab that existed before the command: left as it was, and said so", async () => {
+    for (const command of ["up", "run"]) {
+      const engine = new FakeEngine({ "lab-alice": { upMs: 10_000 }, "lab-bob": { upMs: 10_000 } });
+      // alice is a running lab (resources in the backend); bob is new in this command.
+      engine.listing = [{ name: "lab-alice", resourceCount: 12 }];
+      const signals = new FakeSignals();
+      const r = await runCli([command, "--target", "local", "--attendees", "alice,bob"], {
+        engine,
+        signals,
+        during: async (e) => {
+          await until(() => e.of("up").length === 2);
+          signals.send("SIGINT");
+        },
+      });
+      assert.equal(r.code, 1, command);
+      assert.deepEqual(engine.for("lab-alice"), ["prepare", "preview", "up"], `${command}: alice kept`);
+      assert.deepEqual(engine.for("lab-bob"), ["prepare", "preview", "up", "destroy", "remove"], command);
+      assert.match(r.out, /alice up: update cancelled, lab left as it was/, command);
+      assert.doesNotMatch(r.out, /bob up: update cancelled, lab left/, command);
+    }
+  });
+
   it("first signal with --keep cancels but does not destroy", async () => {
     const engine = new FakeEngine({ "lab-alice": { upMs: 10_000 } });
     const signals = new FakeSignals();
