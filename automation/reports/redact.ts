@@ -34,11 +34,24 @@ const readIfPresent = (file: string | undefined): string | undefined => {
   }
 };
 
+/**
+ * Shorter values are not redacted: replacing every "e2e" or "lab" would mangle stack names and
+ * output beyond use while hiding nothing a guess would not find. Real secrets are longer; a
+ * generated passphrase is 32 characters.
+ */
+export const MIN_REDACTED_LENGTH = 6;
+
 export class Redactor {
   private readonly values = new Set<string>();
 
-  /** Values redacted wherever they appear (and their JSON-escaped forms). Empty ones are ignored. */
+  /** Values redacted wherever they appear (and their JSON-escaped forms); see MIN_REDACTED_LENGTH. */
   add(...values: (string | undefined)[]): this {
+    for (const v of values) if (v !== undefined && v.trim().length >= MIN_REDACTED_LENGTH) this.put(v);
+    return this;
+  }
+
+  /** A value known to be a credential by its field (token:, password:): redacted at any length. */
+  private put(...values: (string | undefined)[]): this {
     for (const v of values) {
       if (v === undefined || v.trim() === "") continue;
       this.values.add(v);
@@ -52,8 +65,8 @@ export class Redactor {
   /** The credentials of a kubeconfig (YAML or JSON): token, client key and certificate data… */
   addKubeconfig(text: string | undefined): this {
     if (!text) return this;
-    for (const m of text.matchAll(FIELD)) this.add(m[3]);
-    for (const m of text.matchAll(AUTH_HEADER)) this.add(m[2]);
+    for (const m of text.matchAll(FIELD)) this.put(m[3]);
+    for (const m of text.matchAll(AUTH_HEADER)) this.put(m[2]);
     return this;
   }
 
@@ -65,7 +78,7 @@ export class Redactor {
   /** A registry login: the password, and the base64 `user:password` Docker puts in `auth`. */
   addRegistry(login: { username?: string; password?: string } | undefined): this {
     if (!login?.password) return this;
-    this.add(login.password, Buffer.from(`${login.username ?? ""}:${login.password}`).toString("base64"));
+    this.put(login.password, Buffer.from(`${login.username ?? ""}:${login.password}`).toString("base64"));
     return this;
   }
 

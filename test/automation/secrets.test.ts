@@ -125,6 +125,12 @@ describe("--secret through a run (fake engine)", () => {
 });
 
 describe("Redactor", () => {
+  it("leaves values shorter than MIN_REDACTED_LENGTH alone, so names like lab-e2e-a stay readable", () => {
+    const r = new Redactor().add("e2e", "lab", "longer-secret").addKubeconfig("password: pw9\n");
+    assert.equal(r.text("stack lab-e2e-a, token longer-secret"), `stack lab-e2e-a, token ${REDACTED}`);
+    assert.equal(r.text("login pw9"), `login ${REDACTED}`, "a credential field is redacted at any length");
+  });
+
   it("redacts kubeconfig credentials (YAML and JSON), bearer tokens and registry logins by field", () => {
     const yaml =
       "users:\n- name: a\n  user:\n    client-key-data: LS0tS0VZ\n    client-certificate-data: Q0VSVA==\n    token: abc.def\n";
