@@ -26,11 +26,21 @@ export function isSelfManaged(url: string): boolean {
   return !/^https?:\/\//.test(url);
 }
 
+/**
+ * A state directory only its owner can read (stack state lists every resource, and the passphrase
+ * decrypts its secrets). `mkdir`'s mode does nothing to a directory that exists, nor under umask, so
+ * it is set explicitly every time.
+ */
+export function privateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
+
 /** Reads or creates `<projectDir>/.lab-state/passphrase` (0600). */
 export function passphraseFile(projectDir: string): { file: string; created: boolean } {
   const dir = path.join(projectDir, ".lab-state");
   const file = path.join(dir, "passphrase");
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   try {
     fs.writeFileSync(file, randomBytes(24).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
     return { file, created: true };
@@ -48,7 +58,7 @@ export function resolveState(
 ): StateSettings {
   // Deliberately not PULUMI_BACKEND_URL from the shell: lab stacks stay apart from engineers' own stacks.
   const backendUrl = backend ?? defaultBackendUrl(projectDir);
-  if (backendUrl.startsWith("file://")) fs.mkdirSync(backendUrl.slice("file://".length), { recursive: true });
+  if (backendUrl.startsWith("file://")) privateDir(backendUrl.slice("file://".length));
   const envVars: Record<string, string> = {
     PULUMI_BACKEND_URL: backendUrl,
     PULUMI_SKIP_UPDATE_CHECK: "true",
