@@ -24,6 +24,7 @@ export type ClusterArgs = Pick<
   | "attendee"
   | "workshop"
   | "kubernetesVersion"
+  | "apiAllowedCidrs"
   | "x86InstanceTypes"
   | "armInstanceTypes"
   | "nodesMin"
@@ -132,6 +133,13 @@ export class Cluster extends pulumi.ComponentResource {
         ),
     );
 
+    if (args.apiAllowedCidrs.includes("0.0.0.0/0")) {
+      pulumi.log.warn(
+        `cluster ${names.cluster}: its API endpoint is open to the whole internet (lab:apiAllowedCidrs ` +
+          "0.0.0.0/0); set lab:apiAllowedCidrs to your own CIDRs, e.g. 203.0.113.7/32",
+        this,
+      );
+    }
     const cluster = new eks.Cluster(
       `${name}-eks`,
       {
@@ -147,6 +155,7 @@ export class Cluster extends pulumi.ComponentResource {
         authenticationMode: eks.AuthenticationMode.Api,
         accessEntries: clusterAccessEntries(nodeRole.arn, args.adminPrincipalArns ?? [], partition),
         endpointPublicAccess: true,
+        publicAccessCidrs: args.apiAllowedCidrs,
         endpointPrivateAccess: true,
         createOidcProvider: false,
       },

@@ -33,6 +33,8 @@ const AWS_REGION =
 // A registry address as image references use it: a host name or IPv4 address, and a port.
 const REGISTRY_HOST_PORT = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/;
 
+const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
+
 // DNS-1123 label: the attendee becomes part of Kubernetes and AWS names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -55,6 +57,8 @@ export interface LabConfig {
   taintArm: boolean;
   /** EKS control-plane version, `1.<minor>`. */
   kubernetesVersion: string;
+  /** CIDRs allowed to reach the EKS public API endpoint (default: anywhere, with a warning). */
+  apiAllowedCidrs: string[];
   /** Node group scaling, applied to each of the two groups. */
   nodesMin: number;
   nodesDesired: number;
@@ -85,6 +89,7 @@ export const DEFAULTS = {
   armInstanceType: "m6g.large",
   taintArm: false,
   kubernetesVersion: "1.34",
+  apiAllowedCidrs: "0.0.0.0/0",
   nodesMin: 1,
   nodesDesired: 1,
   nodesMax: 3,
@@ -216,6 +221,22 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
       `lab:kubernetesVersion "${kubernetesVersion}" is not a Kubernetes minor version such as 1.34`,
     );
   }
+  const apiAllowedCidrs = list(get("apiAllowedCidrs"));
+  for (const c of apiAllowedCidrs) {
+    if (
+      !IPV4_CIDR.test(c) ||
+      c
+        .split(/[./]/)
+        .slice(0, 4)
+        .some((o) => Number(o) > 255) ||
+      Number(c.split("/")[1]) > 32
+    )
+      problems.push(`lab:apiAllowedCidrs has "${c}", which is not an IPv4 CIDR such as 203.0.113.0/24`);
+  }
+  if (apiAllowedCidrs.length === 0)
+    problems.push(
+      "lab:apiAllowedCidrs is empty; give the CIDRs that may reach the cluster API, e.g. 203.0.113.7/32",
+    );
   const nodesMin = integer("nodesMin", get("nodesMin"), 0, problems);
   const nodesDesired = integer("nodesDesired", get("nodesDesired"), 1, problems);
   const nodesMax = integer("nodesMax", get("nodesMax"), 1, problems);
@@ -280,6 +301,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     armInstanceTypes,
     taintArm,
     kubernetesVersion,
+    apiAllowedCidrs,
     nodesMin,
     nodesDesired,
     nodesMax,

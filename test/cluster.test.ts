@@ -81,6 +81,13 @@ describe("infra/cluster: Cluster", () => {
     assert.deepStrictEqual(eks.inputs.privateSubnetIds, ["lab-net-private-0-id", "lab-net-private-1-id"]);
     assert.deepStrictEqual(eks.inputs.publicSubnetIds, ["lab-net-public-0-id", "lab-net-public-1-id"]);
     assert.match(eks.providers.aws, /pulumi:providers:aws::test-aws::/, "the AWS provider is forwarded");
+    assert.deepStrictEqual(eks.inputs.publicAccessCidrs, ["0.0.0.0/0"], "the default: open (with a warning)");
+  });
+
+  it("limits the public API endpoint to lab:apiAllowedCidrs", async () => {
+    new Cluster("lab", clusterArgs({ apiAllowedCidrs: "203.0.113.7/32" }));
+    await settle();
+    assert.deepStrictEqual(one("eks:index:Cluster").inputs.publicAccessCidrs, ["203.0.113.7/32"]);
   });
 
   it("grants extra admins the cluster admin policy through access entries", async () => {

@@ -29,6 +29,7 @@ describe("infra/config: parseLabConfig", () => {
       armInstanceTypes: ["m6g.large"],
       taintArm: false,
       kubernetesVersion: DEFAULTS.kubernetesVersion,
+      apiAllowedCidrs: ["0.0.0.0/0"],
       nodesMin: 1,
       nodesDesired: 1,
       nodesMax: 3,
@@ -131,6 +132,18 @@ describe("infra/config: parseLabConfig", () => {
     }
     for (const good of ["eu-west-1", "us-gov-west-1", "ap-southeast-7", "cn-north-1", "me-central-1"])
       assert.strictEqual(parseLabConfig({ ...valid, region: good }).region, good);
+  });
+
+  it("lab:apiAllowedCidrs: a list of IPv4 CIDRs, each bad one named", () => {
+    assert.deepStrictEqual(
+      parseLabConfig({ ...valid, apiAllowedCidrs: "203.0.113.7/32, 10.0.0.0/8" }).apiAllowedCidrs,
+      ["203.0.113.7/32", "10.0.0.0/8"],
+    );
+    assert.deepStrictEqual(problemsOf({ ...valid, apiAllowedCidrs: "203.0.113.7,300.1.1.1/8,10.0.0.0/33" }), [
+      'lab:apiAllowedCidrs has "203.0.113.7", which is not an IPv4 CIDR such as 203.0.113.0/24',
+      'lab:apiAllowedCidrs has "300.1.1.1/8", which is not an IPv4 CIDR such as 203.0.113.0/24',
+      'lab:apiAllowedCidrs has "10.0.0.0/33", which is not an IPv4 CIDR such as 203.0.113.0/24',
+    ]);
   });
 
   it("rejects a lab:localRegistry that is not host:port", () => {
