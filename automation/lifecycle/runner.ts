@@ -11,24 +11,21 @@ import { LabEngine, StackListing } from "./engine";
 import { clearUnfinished, record, recordingEngine, stillUnfinished } from "./ledger";
 import { LabPlan, VerifyFn, runLab } from "./lifecycle";
 import { SignalSource, signalHandler } from "./signals";
-import { Command, LabLog, LabResult, ProgressSink } from "./types";
+import { LabLog, LabResult, ProgressSink } from "./types";
 
 export { SignalSource, noteSignals, processSignals } from "./signals";
 
-export interface RunSettings {
-  command: Command;
+/** One command over many attendees: the per-lab plan's shared fields, plus the fan-out. */
+export type RunSettings = Pick<
+  LabPlan,
+  "command" | "secrets" | "keep" | "preview" | "destroyTries" | "retryDelayMs"
+> & {
   attendees: string[];
   prefix: string;
   concurrency: number;
-  /** Stack config shared by all (lab:attendee is added per stack). */
+  /** Stack config shared by all (lab:workshop and lab:attendee are added per stack). */
   config: Record<string, string>;
-  /** Secret stack config shared by all, set encrypted. */
-  secrets?: Record<string, string>;
-  keep: boolean;
-  preview: boolean;
-  destroyTries: number;
-  retryDelayMs: number;
-}
+};
 
 export interface RunnerDeps {
   engine: LabEngine;
