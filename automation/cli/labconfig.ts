@@ -4,7 +4,15 @@
  * engine call, so a bad value fails the whole run up front with every problem listed. A secret's
  * value never appears in a problem: only its key, or its position on the command line.
  */
-import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../../infra/config";
+import {
+  ConfigError,
+  DEFAULTS,
+  LabConfig,
+  RawLabConfig,
+  TARGETS,
+  Target,
+  parseLabConfig,
+} from "../../infra/config";
 
 /** Keys the driver sets itself: `lab:attendee` per stack, `lab:workshop` from --stack-prefix. */
 const LAB_KEYS = Object.keys(DEFAULTS).filter((k) => k !== "workshop");
@@ -134,6 +142,7 @@ export function planStackConfig(
   input: ConfigInput,
   attendees: string[],
   env: NodeJS.ProcessEnv,
+  validate = true,
 ): StackConfigPlan {
   const { config, problems } = parseConfigPairs(input.pairs);
   const { secrets, problems: secretProblems } = parseSecretPairs(input.secretPairs ?? []);
@@ -153,6 +162,11 @@ export function planStackConfig(
   const region = config["aws:region"] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const target = (config["lab:target"] ?? DEFAULTS.target) as Target;
   if (region !== undefined && region !== "" && target === "aws") config["aws:region"] = region;
+  if (!validate) {
+    if (!TARGETS.includes(target))
+      problems.push(`lab:target "${target}" is not one of ${TARGETS.join(", ")}`);
+    return { config, secrets, target, problems };
+  }
   const seen = new Set(problems);
   // Attendee-name problems are reported by the attendee list check; here the config's own.
   for (const attendee of attendees.length > 0 ? attendees : ["placeholder"]) {

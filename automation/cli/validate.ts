@@ -123,11 +123,14 @@ export function stackConfig(
   names: string[],
   env: NodeJS.ProcessEnv,
   problems: Problems,
+  /** false: the stacks exist and hold their config; only the line's own syntax is checked. */
+  validate = true,
 ): StackConfigPlan {
   const plan = planStackConfig(
     { pairs: o.config ?? [], secretPairs: o.secret, target: o.target },
     names,
     env,
+    validate,
   );
   plan.problems.forEach((p) => problems.add(p));
   return plan;

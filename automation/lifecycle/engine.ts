@@ -3,7 +3,13 @@
  * implementation over one `LocalWorkspace` on the project directory: the same program engineers
  * run with `pulumi up`, not a second copy of it. Tests use a fake of `LabEngine`.
  */
-import { EngineEvent, LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
+import {
+  EngineEvent,
+  LocalWorkspace,
+  PulumiCommand,
+  Stack,
+  StackNotFoundError,
+} from "@pulumi/pulumi/automation";
 import { Mutex } from "./mutex";
 import { secretConfigKeys, setSecretConfig } from "./secretConfig";
 import { LockReport, breakStaleLocks } from "./locks";
@@ -90,6 +96,8 @@ export interface EngineSettings {
   workDir: string;
   envVars: Record<string, string>;
   secretsProvider?: string;
+  /** Run `<pulumiRoot>/bin/pulumi` (the local toolchain's) instead of the `pulumi` on PATH. */
+  pulumiRoot?: string;
 }
 
 function describeCliError(e: unknown): Error {
@@ -152,6 +160,9 @@ export class LocalLabEngine implements LabEngine {
           workDir: this.settings.workDir,
           envVars: this.settings.envVars,
           secretsProvider: this.settings.secretsProvider,
+          pulumiCommand: this.settings.pulumiRoot
+            ? await PulumiCommand.get({ root: this.settings.pulumiRoot })
+            : undefined,
         });
       } catch (e) {
         throw describeCliError(e);

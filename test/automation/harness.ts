@@ -51,6 +51,8 @@ export interface Run {
 
 export interface HarnessOptions {
   engine?: FakeEngine;
+  /** One engine per factory call instead (e.g. by `s.target`); `Run.engine` is then the first. */
+  engineFor?: (s: StateSettings) => FakeEngine;
   signals?: FakeSignals;
   env?: NodeJS.ProcessEnv;
   verify?: (serviceUrl: string | undefined) => Promise<CheckResult[]>;
@@ -93,7 +95,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     tty: undefined,
     engineFactory: (s) => {
       settings.push(s);
-      return engine;
+      return o.engineFor ? o.engineFor(s) : engine;
     },
     verify: async (outputs) => {
       verified.push(outputs.serviceUrl ?? "");
