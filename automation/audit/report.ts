@@ -14,7 +14,7 @@ function nodeLine(a: ClusterAudit): string {
 
 export function countsLine(counts: Record<Verdict, number>): string {
   const total = Object.values(counts).reduce((x, y) => x + y, 0);
-  const parts = [...VERDICT_ORDER].reverse().map((v) => `${counts[v]} ${v}`);
+  const parts = (["ok", "at risk", "broken", "unknown"] as const).map((v) => `${counts[v]} ${v}`);
   return `${total} workload${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
 }
 
