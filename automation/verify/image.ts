@@ -32,7 +32,9 @@ export const INDEX_TYPES: string[] = [MANIFEST_TYPES.ociIndex, MANIFEST_TYPES.do
 
 /** BuildKit's provenance/SBOM entries: listed in the index, but no platform a node can pull. */
 export function isAttestation(d: Descriptor): boolean {
-  return d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || d.platform?.os === "unknown";
+  return (
+    d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || d.platform?.os === "unknown"
+  );
 }
 
 /** `os/architecture` of an index entry (`?` for a missing field). */
