@@ -16,6 +16,7 @@ import { Toolchain, loadToolchain, localEnv } from "../local/toolchain";
 import { dockerCli } from "../verify/variants";
 import { Command } from "../lifecycle/types";
 import { RawOptions } from "./validate";
+import { registerAudit } from "./audit-command";
 import { registerPreflight } from "./preflight-command";
 import { registerSweep } from "./sweep-command";
 import { verifyLab } from "../verify";
@@ -153,6 +154,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));
   registerPreflight(program, deps, setCode);
   registerSweep(program, deps, setCode);
+  registerAudit(program, deps, setCode);
   program.addHelpText(
     "after",
     `\nExit codes: 0 all labs passed, 1 any lab failed, 2 bad usage or input.\n${EXAMPLES.run}`,
