@@ -16,7 +16,8 @@ import { explain } from "../lifecycle/errors";
 import { parseOutputs } from "../lifecycle/outputs";
 import { stackName } from "../lifecycle/runner";
 import { usage, writeReport } from "./aws-io";
-import { CliDeps, EXIT, engineFor } from "./commands";
+import { CliDeps, EXIT } from "./commands";
+import { targetEngine } from "./engines";
 import * as v from "./validate";
 
 export interface AuditOptions extends v.RawOptions {
@@ -62,7 +63,7 @@ async function stackTargets(
   names: string[],
   prefix: string,
 ): Promise<Target[] | number> {
-  const engine = await engineFor(d, "audit", o, undefined, {});
+  const engine = await targetEngine(d, "audit", o, undefined);
   if (typeof engine === "number") return engine;
   const byConfig = new Map<string, string[]>();
   const targets: Target[] = [];

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { ecrDockerConfig } from "../aws/ecrLogin";
 import { CliDeps, EXIT, defaultLogDir, labCommand } from "./commands";
 import { listCommand, reapCommand } from "./stack-commands";
+import { labSweeper } from "./sweeps";
 import { LocalLabEngine } from "../lifecycle/engine";
 import { ownedCluster } from "../local/cluster";
 import { fileLog } from "../reports/logs";
@@ -200,6 +201,8 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
         defaultLogDir(deps.projectDir),
       );
   }
+  if (!("sweepLab" in partial))
+    deps.sweepLab = labSweeper(deps.projectDir, deps.env, localEnv(deps.env, deps.toolchain));
   if (!partial.verify) {
     deps.verify = (out, signal, note, lab, t) => {
       // A local lab's variants run on the toolchain's Docker Engine; an aws lab's on the user's.

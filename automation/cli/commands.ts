@@ -9,7 +9,8 @@ import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
 import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import { RunOutcome, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import { RunOutcome, RunnerDeps, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import { TargetEngine } from "../lifecycle/targets";
 import { StateSettings } from "../lifecycle/state";
 import { Toolchain, localEnv } from "../local/toolchain";
 import { failureLines, summaryTable } from "../reports/summary";
@@ -23,6 +24,7 @@ import { releaseCluster, startCluster } from "./cluster-guard";
 import { creatingEngine, existingEngine } from "./engines";
 import { EXIT } from "./exit";
 import { verifyUrlCommand } from "./stack-commands";
+import { LabSweeper } from "./sweeps";
 
 export { EXIT };
 
@@ -57,6 +59,8 @@ export interface CliDeps {
   listNodes?: NodeLister;
   /** The lab's own local cluster to start and stop; undefined: none (a joined cluster or aws). */
   localCluster?: () => ClusterControl | undefined;
+  /** The sweep after each destroy (cli/sweeps.ts); undefined: none (tests). */
+  sweepLab?: LabSweeper;
   /** Docker credentials for the engine's ECR push (automation/aws/ecrLogin.ts); undefined in tests. */
   registryLogin?: (region: string) => Promise<{ envVars: Record<string, string> }>;
 }
@@ -232,6 +236,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
           say: (t) => ui.say(t),
           now: d.now,
           sleep: d.sleep,
+          sweep: sweepFor(d.sweepLab, engine, prefix),
         },
       );
     } finally {
@@ -245,6 +250,15 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     await release();
     guard?.off();
   }
+}
+
+function sweepFor(
+  sweeper: LabSweeper | undefined,
+  engine: TargetEngine,
+  workshop: string,
+): RunnerDeps["sweep"] {
+  if (!sweeper) return undefined;
+  return (lab) => sweeper(engine.targetOf(lab.stack), { ...lab, workshop });
 }
 
 export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");

@@ -3,7 +3,7 @@
  * add one behaviour to some calls (ledger.ts records leftovers, targets.ts routes by target) without
  * restating the whole interface each time.
  */
-import { LabEngine, OpHooks, StackHistory, StackListing } from "./engine";
+import { LabEngine, OpHooks, PendingOperation, StackHistory, StackListing } from "./engine";
 import { LockReport } from "./locks";
 
 export abstract class ForwardingEngine implements LabEngine {
@@ -38,6 +38,9 @@ export abstract class ForwardingEngine implements LabEngine {
   }
   refresh(stack: string, hooks: OpHooks): Promise<void> {
     return this.inner(stack).refresh(stack, hooks);
+  }
+  pendingOperations(stack: string): Promise<PendingOperation[]> {
+    return this.inner(stack).pendingOperations(stack);
   }
   destroy(stack: string, hooks: OpHooks): Promise<void> {
     return this.inner(stack).destroy(stack, hooks);

@@ -10,6 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import pLimit from "p-limit";
 import { TARGETS, Target } from "../../infra/config";
 import { LabEngine } from "./engine";
@@ -21,18 +22,23 @@ export const CREATED_TAG = "multiarch-lab:created";
 const isTarget = (t: string | undefined): t is Target => TARGETS.includes(t as Target);
 
 /**
- * `lab:target` as `pulumi config set` writes it into `Pulumi.<stack>.yaml` (`  lab:target: local`);
- * undefined when the file or the key is absent.
+ * A plain value of the checkout's `Pulumi.<stack>.yaml` (`config: {lab:target: local}`); undefined
+ * when the file or the key is absent, and for secrets (`secure:` objects, never read here).
  */
-export function configFileTarget(projectDir: string, stack: string): Target | undefined {
-  let text: string;
+export function configFileValue(projectDir: string, stack: string, key: string): string | undefined {
+  let doc: unknown;
   try {
-    text = fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8");
+    doc = yaml.load(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8"));
   } catch {
     return undefined;
   }
-  const m = /^\s+lab:target:\s*["']?([a-z]+)["']?\s*$/m.exec(text);
-  return isTarget(m?.[1]) ? m[1] : undefined;
+  const v = (doc as { config?: Record<string, unknown> } | undefined)?.config?.[key];
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
+}
+
+export function configFileTarget(projectDir: string, stack: string): Target | undefined {
+  const t = configFileValue(projectDir, stack, "lab:target");
+  return isTarget(t) ? t : undefined;
 }
 
 export interface StackTarget {
