@@ -36,7 +36,7 @@ Examples:
 Examples:
   $ npm run lab -- up --attendees alice,bob --config aws:region=eu-west-1
   $ npm run lab -- up --attendees-file attendees.txt --config replicas=6 --config taintArm=true
-  $ npm run lab -- up --attendees alice --secret aws:accessKey="$KEY_ID" --secret aws:secretKey="$KEY"`,
+  $ npm run lab -- up --attendees alice --secret-env aws:accessKey=KEY_ID --secret-env aws:secretKey=KEY`,
   verify: `
 Examples:
   $ npm run lab -- verify --attendees alice,bob --report verify.json
@@ -76,6 +76,11 @@ function common(cmd: Commander, kind: Kind): Commander {
       .option(
         "--secret <key=value>",
         "secret stack config (encrypted, never printed or reported), e.g. aws:secretKey=…; same keys as --config, lab: settings excepted (repeatable)",
+        collect,
+      )
+      .option(
+        "--secret-env <key=VARIABLE>",
+        "like --secret, with the value read from an environment variable: off every command line (repeatable)",
         collect,
       )
       .option("--keep", "do not destroy (run: skip the destroy step; up: not even on Ctrl+C)");

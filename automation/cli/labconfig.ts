@@ -28,6 +28,8 @@ export interface ConfigInput {
   pairs: string[];
   /** Raw `--secret` values, in order (later wins). */
   secretPairs?: string[];
+  /** Raw `--secret-env key=VAR` values: the value is the variable's, never on a command line. */
+  secretEnvPairs?: string[];
   target?: string;
 }
 
@@ -106,6 +108,38 @@ export function parseSecretPairs(pairs: string[]): { secrets: Record<string, str
 }
 
 /**
+ * `--secret-env aws:secretKey=LAB_AWS_SECRET` → the variable's value, as --secret would set it; the
+ * value never reaches any command line (npm echoes `npm run lab -- …`'s arguments).
+ */
+export function parseSecretEnvPairs(
+  pairs: string[],
+  env: NodeJS.ProcessEnv,
+): { secrets: Record<string, string>; problems: string[] } {
+  const problems: string[] = [];
+  const translated: string[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const name = pair.slice(eq + 1).trim();
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      problems.push(
+        `--secret-env "${pair}" is not key=VARIABLE (e.g. --secret-env aws:secretKey=MY_SECRET_KEY)`,
+      );
+      continue;
+    }
+    const value = env[name];
+    if (value === undefined || value === "") {
+      problems.push(`--secret-env ${pair}: the environment has no ${name} (export it first)`);
+      continue;
+    }
+    translated.push(`${pair.slice(0, eq)}=${value}`);
+  }
+  const parsed = parseSecretPairs(translated);
+  // Its problems name keys only (never values), with --secret's wording.
+  problems.push(...parsed.problems.map((p) => p.replace(/^--secret /, "--secret-env ")));
+  return { secrets: parsed.secrets, problems };
+}
+
+/**
  * Plain config keys that the existing stacks hold as secrets (`secretKeys` of each): setting them
  * with --config would replace the encrypted value by plaintext.
  */
@@ -147,6 +181,9 @@ export function planStackConfig(
   const { config, problems } = parseConfigPairs(input.pairs);
   const { secrets, problems: secretProblems } = parseSecretPairs(input.secretPairs ?? []);
   problems.push(...secretProblems);
+  const fromEnv = parseSecretEnvPairs(input.secretEnvPairs ?? [], env);
+  problems.push(...fromEnv.problems);
+  Object.assign(secrets, fromEnv.secrets);
   for (const key of Object.keys(secrets).filter((k) => config[k] !== undefined)) {
     delete config[key];
     problems.push(

@@ -16,6 +16,8 @@ export interface RawOptions {
   config?: string[];
   /** `--secret key=value` (repeatable): secret stack config. */
   secret?: string[];
+  /** `--secret-env key=VAR` (repeatable): secret stack config read from the environment. */
+  secretEnv?: string[];
   stackPrefix?: string;
   report?: string;
   junit?: string;
@@ -127,7 +129,7 @@ export function stackConfig(
   validate = true,
 ): StackConfigPlan {
   const plan = planStackConfig(
-    { pairs: o.config ?? [], secretPairs: o.secret, target: o.target },
+    { pairs: o.config ?? [], secretPairs: o.secret, secretEnvPairs: o.secretEnv, target: o.target },
     names,
     env,
     validate,

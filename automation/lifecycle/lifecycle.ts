@@ -214,6 +214,31 @@ async function destroyWithRetries(lab: Lab, p: LabPlan, d: LabDeps): Promise<Ste
   return { status: "failed", durationMs: d.now() - start, attempts: p.destroyTries, error: lastError };
 }
 
+/**
+ * A cancelled update of a lab that existed: the engine lets running steps finish, so usually
+ * nothing is pending; whatever is (a step the CLI did not see through) is listed and the state
+ * refreshed from the live system, so the lab stays consistent and verifiable.
+ */
+async function settleCancelled(lab: Lab, p: LabPlan, d: LabDeps, step: StepResult): Promise<StepResult> {
+  const pending = new Map<string, PendingOperation>();
+  await notePending(d, p, pending);
+  if (pending.size === 0) return { ...step, note: LEFT_AS_IT_WAS };
+  const ops = [...pending.values()];
+  for (const op of ops) d.log.write(`\n!!! pending after the cancel: ${op.op} of ${op.type} ${op.name}\n`);
+  lab.phase("refresh", "pending operations after the cancel");
+  try {
+    await d.engine.refresh(p.stack, lab.hooks());
+  } catch (e) {
+    return {
+      ...step,
+      note: LEFT_AS_IT_WAS,
+      clearedPending: ops,
+      error: `refresh after the cancel: ${explain(e, p.stack)}`,
+    };
+  }
+  return { ...step, note: `${LEFT_AS_IT_WAS} (state refreshed)`, clearedPending: ops };
+}
+
 function cancelledResult(lab: Lab, p: LabPlan): LabResult {
   const c: StepResult = { status: "cancelled", durationMs: 0, note: "not started" };
   if (p.command === "up" || p.command === "run") lab.result.up = c;
@@ -263,7 +288,7 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
       ? { step: { status: "cancelled", durationMs: 0 } as StepResult, value: undefined }
       : await lab.step(() => d.engine.up(p.stack, lab.hooks(d.cancel, total)));
     r.up = up.step;
-    if (up.step.status === "cancelled" && p.existed) r.up = { ...up.step, note: LEFT_AS_IT_WAS };
+    if (up.step.status === "cancelled" && p.existed) r.up = await settleCancelled(lab, p, d, up.step);
     if (up.value) outputs = parseOutputs(up.value);
   } else if (p.command === "verify") {
     const o = await lab.step(() => d.engine.outputs(p.stack));

@@ -53,11 +53,16 @@ export function failureLines(results: LabResult[]): string[] {
         lines.push(`${r.attendee} ${name}: ${s.error} (log: ${r.logFile})`);
       if (s && s.status === "cancelled" && s.note) lines.push(`${r.attendee} ${name}: ${s.note}`);
     }
+    for (const [name, s] of [
+      ["up", r.up],
+      ["destroy", r.destroy],
+    ] as const) {
+      if (s?.clearedPending)
+        lines.push(
+          `${r.attendee} ${name}: cleared from the state: ${s.clearedPending.map((o) => `pending ${o.op} of ${o.type} ${o.name}`).join(", ")}`,
+        );
+    }
     const d = r.destroy;
-    if (d?.clearedPending)
-      lines.push(
-        `${r.attendee} destroy: cleared from the state: ${d.clearedPending.map((o) => `pending ${o.op} of ${o.type} ${o.name}`).join(", ")}`,
-      );
     if (d?.swept) lines.push(`${r.attendee} destroy: swept from the live system: ${d.swept.join(", ")}`);
     for (const c of r.verify?.checks ?? []) {
       if (c.status === "failed") lines.push(`${r.attendee} verify/${c.name}: ${c.summary}`);
