@@ -6,6 +6,8 @@
 import { Command as Commander, CommanderError, Option } from "commander";
 import * as path from "node:path";
 import { ecrDockerConfig } from "../aws/ecrLogin";
+import { awsClients, closeClients } from "../aws/clients";
+import { preflight } from "../aws/preflight";
 import { CliDeps, EXIT, defaultLogDir, labCommand } from "./commands";
 import { listCommand, reapCommand } from "./stack-commands";
 import { labSweeper } from "./sweeps";
@@ -120,7 +122,9 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     let cmd = common(program.command(name).description(summary), "lab");
     if (name === "verify" || name === "run") cmd = verifyOptions(cmd);
     if (name === "up" || name === "run")
-      cmd.option("--no-preview", "skip the preview that gives the progress total");
+      cmd
+        .option("--no-preview", "skip the preview that gives the progress total")
+        .option("--no-preflight", "aws: skip the quota and AZ preflight of the new labs (lab preflight)");
     if (name === "destroy")
       cmd.option(
         "--leftovers",
@@ -191,6 +195,14 @@ export function realDeps(): CliDeps {
     now: () => Date.now(),
     sleep: (ms) => realClock.sleep(ms),
     registryLogin: (region) => ecrDockerConfig(region, process.env),
+    preflight: async (input) => {
+      const clients = awsClients(input.region);
+      try {
+        return await preflight(input, clients);
+      } finally {
+        closeClients(clients);
+      }
+    },
   };
 }
 

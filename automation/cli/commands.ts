@@ -25,6 +25,7 @@ import { creatingEngine, existingEngine } from "./engines";
 import { EXIT } from "./exit";
 import { verifyUrlCommand } from "./stack-commands";
 import { LabSweeper } from "./sweeps";
+import { PreflightFn, autoPreflight } from "./auto-preflight";
 
 export { EXIT };
 
@@ -59,6 +60,8 @@ export interface CliDeps {
   listNodes?: NodeLister;
   /** The lab's own local cluster to start and stop; undefined: none (a joined cluster or aws). */
   localCluster?: () => ClusterControl | undefined;
+  /** The quota preflight before an aws up/run (aws/preflight.ts); undefined: none (tests). */
+  preflight?: PreflightFn;
   /** The sweep after each destroy (cli/sweeps.ts); undefined: none (tests). */
   sweepLab?: LabSweeper;
   /** Docker credentials for the engine's ECR push (automation/aws/ecrLogin.ts); undefined in tests. */
@@ -163,6 +166,23 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   if (creating) {
     const held = await heldSecretProblems(stacks, plan.config, (s) => engine.secretKeys(s));
     if (held.length > 0) return usageError(d, command, held);
+  }
+  if (creating && plan.target === "aws" && o.preflight !== false && d.preflight) {
+    const misfit = await autoPreflight(d.preflight, {
+      attendees: names,
+      prefix,
+      config: plan.config,
+      listing: await engine.list(),
+      out: d.out,
+      err: d.err,
+    }).catch(
+      (e: unknown) =>
+        `the preflight could not run (${e instanceof Error ? e.message : String(e)}); --no-preflight skips it`,
+    );
+    if (misfit) {
+      d.err(`lab ${command}: ${misfit}`);
+      return EXIT.failed;
+    }
   }
   // The lab's own cluster runs while a lab of it exists: started here, and stopped after the
   // command unless a lab is left in it. A cluster the user names is joined, never started or stopped.

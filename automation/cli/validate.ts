@@ -17,6 +17,8 @@ export interface RawOptions {
   /** `--secret key=value` (repeatable): secret stack config. */
   secret?: string[];
   /** `--secret-env key=VAR` (repeatable): secret stack config read from the environment. */
+  /** `--no-preflight`: skip the quota preflight before an aws up/run. */
+  preflight?: boolean;
   secretEnv?: string[];
   stackPrefix?: string;
   report?: string;

@@ -68,6 +68,8 @@ export interface HarnessOptions {
   openLog?: CliDeps["openLog"];
   /** Docker credentials for the ECR push (none unless given: tests never call AWS here). */
   registryLogin?: CliDeps["registryLogin"];
+  /** The quota preflight before an aws up/run (none unless given: tests never call AWS here). */
+  preflight?: CliDeps["preflight"];
   /** The sweep after each destroy (none unless given: tests never sweep a real system here). */
   sweepLab?: CliDeps["sweepLab"];
   /** Called as soon as main() started (e.g. to send signals). */
@@ -109,6 +111,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     openLog: o.openLog ?? ((stack) => memoryLog(`${stack}.log`)),
     registryLogin: o.registryLogin,
     sweepLab: o.sweepLab,
+    preflight: o.preflight,
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {
       exits.push(code);
