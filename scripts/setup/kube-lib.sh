@@ -92,11 +92,16 @@ kube_arm64_present() {
     compgen -G "/sys/fs/cgroup/*/$KUBE_ARM64_CGROUP" >/dev/null
 }
 
-# kube_arm64_processes: its shims (they name its socket) and whatever is left in its cgroups.
+# kube_arm64_processes: its shims (they name its socket), any process running one of its binaries
+# (a kubelet of an earlier start that its pid file no longer names still holds its ports), and
+# whatever is left in its cgroups.
 kube_arm64_processes() {
-  local p
+  local p cmd
   for p in /proc/[0-9]*; do
-    { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q -- "containerd-shim.*-address $KUBE_ARM64_SOCK" && basename "$p"
+    cmd="$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" || continue
+    case "$cmd" in
+      *containerd-shim*"-address $KUBE_ARM64_SOCK"* | "$KUBE_ARM64_BIN/"* | *" $KUBE_ARM64_BIN/"*) basename "$p" ;;
+    esac
   done
   for p in /sys/fs/cgroup/*/"$KUBE_ARM64_CGROUP"; do
     [ -d "$p" ] && find "$p" -name cgroup.procs -exec cat {} + 2>/dev/null
