@@ -11,6 +11,7 @@ import { LabEngine, StackListing } from "./engine";
 import { clearUnfinished, record, recordingEngine, stillUnfinished } from "./ledger";
 import { LabDeps, LabPlan, VerifyFn, runLab } from "./lifecycle";
 import { SignalSource, signalHandler } from "./signals";
+import { FOUNDATION, foundationStack } from "./foundation";
 import { LabLog, LabResult, ProgressSink } from "./types";
 
 export { SignalSource, noteSignals, processSignals } from "./signals";
@@ -25,6 +26,8 @@ export type RunSettings = Pick<
   concurrency: number;
   /** Stack config shared by all (lab:workshop and lab:attendee are added per stack). */
   config: Record<string, string>;
+  /** The workshop's foundation stack and its config; undefined: each lab is self-contained. */
+  foundation?: { stack: string; config: Record<string, string> };
 };
 
 export interface RunnerDeps {
@@ -57,7 +60,10 @@ export function stackName(prefix: string, attendee: string): string {
 /** Stacks with this prefix that still hold resources (left by an earlier, crashed or kept, run). */
 export async function findLeftovers(engine: LabEngine, prefix: string): Promise<StackListing[]> {
   const stacks = await engine.list();
-  return stacks.filter((s) => s.name.startsWith(`${prefix}-`) && (s.resourceCount ?? 0) > 0);
+  return stacks.filter(
+    (s) =>
+      (s.name.startsWith(`${prefix}-`) || s.name === foundationStack(prefix)) && (s.resourceCount ?? 0) > 0,
+  );
 }
 
 /** Stale locks of this run's stacks, and orphaned engine processes: cleared before any lab starts. */
@@ -126,8 +132,11 @@ export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome>
         );
       }
     }
-    const results = await runLabs(s, d, { cancel, holding, recorded, existed, unlocked });
-    return { results, interrupted: cancel.signal.aborted, leftovers };
+    const st = { cancel, holding, recorded, existed, unlocked };
+    const base = await foundationUp(s, d, st);
+    const results = base && !base.passed ? notStarted(s, base) : await runLabs(s, d, st);
+    const top = base ?? (await foundationDown(s, d, st));
+    return { results: top ? [top, ...results] : results, interrupted: cancel.signal.aborted, leftovers };
   } finally {
     unsubscribe();
   }
@@ -141,78 +150,142 @@ interface RunState {
   unlocked: Set<string>;
 }
 
+function planOf(
+  s: RunSettings,
+  st: RunState,
+  attendee: string,
+  stack: string,
+  config: Record<string, string>,
+  command = s.command,
+): LabPlan {
+  return {
+    command,
+    attendee,
+    stack,
+    config,
+    secrets: s.secrets,
+    keep: s.keep,
+    preview: s.preview,
+    destroyTries: s.destroyTries,
+    retryDelayMs: s.retryDelayMs,
+    existed: st.existed.has(stack),
+  };
+}
+
 function runLabs(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult[]> {
-  const { cancel, holding, recorded } = st;
   const limit = pLimit(s.concurrency);
   return Promise.all(
     s.attendees.map((attendee) => {
       const stack = stackName(s.prefix, attendee);
       d.progress.phase(attendee, "queued");
-      const plan: LabPlan = {
-        command: s.command,
-        attendee,
-        stack,
-        config: { ...s.config, "lab:workshop": s.prefix, "lab:attendee": attendee },
-        secrets: s.secrets,
-        keep: s.keep,
-        preview: s.preview,
-        destroyTries: s.destroyTries,
-        retryDelayMs: s.retryDelayMs,
-        existed: st.existed.has(stack),
+      const config: Record<string, string> = {
+        ...s.config,
+        "lab:workshop": s.prefix,
+        "lab:attendee": attendee,
       };
-      const intent = { command: s.command, keep: s.keep, existed: st.existed.has(stack), interrupted: false };
-      return limit(async () => {
-        const log = d.openLog(stack);
-        let result: LabResult;
-        try {
-          const engine = recordingEngine(
-            d.engine,
-            intent,
-            record(s.command, d.now()),
-            recorded,
-            st.unlocked,
-            log,
-          );
-          result = await runLab(plan, {
-            engine,
-            verify: d.verify,
-            progress: d.progress,
-            log,
-            cancel: cancel.signal,
-            now: d.now,
-            sleep: d.sleep,
-            sweep: d.sweep,
-            holding: (name, holds) => (holds ? holding.add(name) : holding.delete(name)),
-          });
-        } catch (e) {
-          // A bug in the driver must not stop the other labs.
-          const error = `driver error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
-          log.write(`\n!!! ${error}\n`);
-          d.progress.phase(attendee, "failed", error);
-          result = {
-            attendee,
-            stack,
-            logFile: log.path,
-            passed: false,
-            holdsResources: holding.has(stack),
-            up: { status: "failed", durationMs: 0, error },
-          };
-        }
-        try {
-          const unfinished = stillUnfinished(result, { ...intent, interrupted: cancel.signal.aborted });
-          // A passed destroy removed the stack, and its tags with it.
-          if (result.destroy?.status === "passed") recorded.delete(stack);
-          else if (!unfinished && (recorded.has(stack) || result.up?.status === "passed")) {
-            const failed = await clearUnfinished(d.engine, stack);
-            if (failed === undefined) recorded.delete(stack);
-            else if (recorded.has(stack))
-              log.write(`\n!!! could not clear the unfinished record: ${failed}\n`);
-          }
-          return result;
-        } finally {
-          await log.close();
-        }
-      });
+      if (s.foundation) config["lab:foundation"] = s.foundation.stack;
+      return limit(() => runOne(planOf(s, st, attendee, stack, config), d, st));
     }),
   );
+}
+
+/** One lab's command with its log, its leftovers record and a guard against driver bugs. */
+async function runOne(plan: LabPlan, d: RunnerDeps, st: RunState): Promise<LabResult> {
+  const { cancel, holding, recorded } = st;
+  const { stack, attendee } = plan;
+  const intent = {
+    command: plan.command,
+    keep: plan.keep,
+    existed: plan.existed === true,
+    interrupted: false,
+  };
+  const log = d.openLog(stack);
+  let result: LabResult;
+  try {
+    const engine = recordingEngine(
+      d.engine,
+      intent,
+      record(plan.command, d.now()),
+      recorded,
+      st.unlocked,
+      log,
+    );
+    result = await runLab(plan, {
+      engine,
+      verify: d.verify,
+      progress: d.progress,
+      log,
+      cancel: cancel.signal,
+      now: d.now,
+      sleep: d.sleep,
+      sweep: d.sweep,
+      holding: (name, holds) => (holds ? holding.add(name) : holding.delete(name)),
+    });
+  } catch (e) {
+    // A bug in the driver must not stop the other labs.
+    const error = `driver error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    log.write(`\n!!! ${error}\n`);
+    d.progress.phase(attendee, "failed", error);
+    result = {
+      attendee,
+      stack,
+      logFile: log.path,
+      passed: false,
+      holdsResources: holding.has(stack),
+      up: { status: "failed", durationMs: 0, error },
+    };
+  }
+  try {
+    const unfinished = stillUnfinished(result, { ...intent, interrupted: cancel.signal.aborted });
+    // A passed destroy removed the stack, and its tags with it.
+    if (result.destroy?.status === "passed") recorded.delete(stack);
+    else if (!unfinished && (recorded.has(stack) || result.up?.status === "passed")) {
+      const failed = await clearUnfinished(d.engine, stack);
+      if (failed === undefined) recorded.delete(stack);
+      else if (recorded.has(stack)) log.write(`\n!!! could not clear the unfinished record: ${failed}\n`);
+    }
+    return result;
+  } finally {
+    await log.close();
+  }
+}
+
+/**
+ * The workshop's foundation (#10): up once before any attendee (their stacks read its outputs), and
+ * destroyed only once no attendee stack of the workshop is left. Its failure stops the attendees
+ * (they cannot come up without it) but never the other way round.
+ */
+async function foundationUp(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult | undefined> {
+  const f = s.foundation;
+  if (!f || !(s.command === "up" || s.command === "run")) return undefined;
+  d.progress.phase(FOUNDATION, "queued");
+  const plan = planOf(s, st, FOUNDATION, f.stack, { ...f.config, "lab:workshop": s.prefix }, "up");
+  return runOne({ ...plan, keep: s.keep || s.command === "run" }, d, st);
+}
+
+async function foundationDown(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult | undefined> {
+  const f = s.foundation;
+  if (!f || !(s.command === "destroy" || (s.command === "run" && !s.keep)) || st.cancel.signal.aborted)
+    return undefined;
+  const stacks = await d.engine.list();
+  if (!stacks.some((x) => x.name === f.stack)) return undefined;
+  const left = stacks.filter((x) => x.name.startsWith(`${s.prefix}-`)).map((x) => x.name);
+  if (left.length > 0) {
+    d.say(`${f.stack}: kept, the workshop's labs still use it: ${left.join(", ")}`);
+    return undefined;
+  }
+  return runOne(planOf(s, st, FOUNDATION, f.stack, {}, "destroy"), d, st);
+}
+
+/** Attendee results for labs never started because the foundation did not come up. */
+function notStarted(s: RunSettings, f: LabResult): LabResult[] {
+  const why = `the workshop foundation ${f.stack} did not come up`;
+  return s.attendees.map((attendee) => ({
+    attendee,
+    stack: stackName(s.prefix, attendee),
+    logFile: f.logFile,
+    passed: false,
+    holdsResources: false,
+    up: { status: "skipped", durationMs: 0, note: why },
+  }));
 }
