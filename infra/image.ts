@@ -6,8 +6,17 @@
 import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "./appConfig";
 import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
+import {
+  declaredBuildArgs,
+  emulatedRuns,
+  emulationWarning,
+  parseDockerfile,
+  resolveStages,
+} from "./dockerfile";
 import { PushedImage } from "./localRegistry";
 import { labNames, labTags } from "./names";
 
@@ -37,10 +46,12 @@ export interface ImageArgs {
   baseImage?: string;
   /** Build-stage image with npm (BUILD_IMAGE); "" means baseImage. */
   buildImage?: string;
-  /** Build context, relative to the project root. Defaults to `app`. */
+  /** Build context (lab:appDir), relative to the project root or absolute. Defaults to `app`. */
   context?: string;
-  /** Dockerfile path, relative to the project root. Defaults to `<context>/Dockerfile`. */
+  /** Dockerfile path (lab:dockerfile), relative to the context. Defaults to `Dockerfile`. */
   dockerfile?: string;
+  /** The build machine's platform, for the emulation warning; defaults to this machine's. */
+  builderPlatform?: string;
 }
 
 /**
@@ -69,16 +80,47 @@ export function fullTag(repository: string, tag: string): string {
   return `${repository}:${tag}`;
 }
 
-/** The project root (where Pulumi.yaml is), one level above this file. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export { PROJECT_ROOT };
 
 /**
- * A project-relative path as the engine's working directory sees it. The program runs with its
- * `main` directory (infra/) as working directory; a relative result keeps the provider's inputs
- * the same in every clone.
+ * A project-relative (or absolute) path as the engine's working directory sees it. The program runs
+ * with its `main` directory (infra/) as working directory; a relative result keeps the provider's
+ * inputs the same in every clone.
  */
 export function fromProjectRoot(relative: string): string {
-  return path.relative(process.cwd(), path.join(PROJECT_ROOT, relative)) || ".";
+  return path.relative(process.cwd(), path.resolve(PROJECT_ROOT, relative)) || ".";
+}
+
+/** This machine's platform as BuildKit names it (the docker-build provider builds on it). */
+export function hostPlatform(): string {
+  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
+}
+
+/**
+ * Build args for a Dockerfile: the configured base and build images, but only the ones it declares
+ * (a user's Dockerfile may declare BASE_IMAGE alone, or neither). Warns (preview and update) when
+ * RUN steps of target-platform stages would run under emulation.
+ */
+function dockerfileBuild(
+  file: string,
+  args: ImageArgs,
+  warn: (m: string) => void,
+): { buildArgs?: Record<string, string> } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new Error(
+      `image: the Dockerfile ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? e}): fix lab:appDir / lab:dockerfile`,
+    );
+  }
+  const info = parseDockerfile(text);
+  const buildArgs = declaredBuildArgs(info, buildArgsFor(args.baseImage, args.buildImage));
+  const builder = args.builderPlatform ?? hostPlatform();
+  const emulated = emulatedRuns(resolveStages(info, buildArgs), args.platforms, builder);
+  const warning = emulationWarning(path.relative(PROJECT_ROOT, file) || file, emulated, builder);
+  if (warning) warn(`image: ${warning}`);
+  return { buildArgs };
 }
 
 /** The digest-pinned reference of the pushed image index: `<repository>@sha256:…`. */
@@ -175,6 +217,8 @@ export class Image extends pulumi.ComponentResource {
     const names = labNames(args);
     const tag = args.tag ?? DEFAULT_IMAGE_TAG;
     const context = fromProjectRoot(args.context ?? "app");
+    const dockerfile = path.resolve(PROJECT_ROOT, args.context ?? "app", args.dockerfile ?? "Dockerfile");
+    const { buildArgs } = dockerfileBuild(dockerfile, args, (m) => void pulumi.log.warn(m, this));
 
     let repositoryUrl: pulumi.Output<string>;
     let registry: pulumi.Output<RegistryInfo>;
@@ -222,13 +266,14 @@ export class Image extends pulumi.ComponentResource {
       `${name}-build`,
       {
         context: { location: context },
-        dockerfile: {
-          location: args.dockerfile ? fromProjectRoot(args.dockerfile) : `${context}/Dockerfile`,
-        },
+        dockerfile: { location: fromProjectRoot(path.relative(PROJECT_ROOT, dockerfile)) },
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],
-        buildArgs: buildArgsFor(args.baseImage, args.buildImage),
-        labels: { ...labTags(args.workshop, args.attendee), "org.opencontainers.image.title": "hello" },
+        buildArgs,
+        labels: {
+          ...labTags(args.workshop, args.attendee),
+          "org.opencontainers.image.title": path.basename(path.resolve(PROJECT_ROOT, args.context ?? "app")),
+        },
         cacheFrom: cache?.cacheFrom,
         cacheTo: cache?.cacheTo,
         // ECR: push the tags. Local registry: plain HTTP, so an explicit insecure registry export.
