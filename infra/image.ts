@@ -6,17 +6,17 @@
 import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "./appConfig";
-import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
+import { localPulls, RegistryGet } from "./baseImages";
 import {
-  declaredBuildArgs,
-  emulatedRuns,
-  emulationWarning,
-  parseDockerfile,
-  resolveStages,
-} from "./dockerfile";
+  afterBaseImageCheck,
+  buildArgsFor,
+  dockerfileBuild,
+  fromProjectRoot,
+  hostPlatform,
+} from "./buildInputs";
+import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
 import { PushedImage } from "./localRegistry";
 import { labNames, labTags } from "./names";
 
@@ -52,6 +52,11 @@ export interface ImageArgs {
   dockerfile?: string;
   /** The build machine's platform, for the emulation warning; defaults to this machine's. */
   builderPlatform?: string;
+  /**
+   * Local registry only: how to ask it for the FROM images it should hold (checked before the build,
+   * infra/baseImages.ts); undefined skips the check.
+   */
+  registryGet?: RegistryGet;
 }
 
 /**
@@ -80,48 +85,7 @@ export function fullTag(repository: string, tag: string): string {
   return `${repository}:${tag}`;
 }
 
-export { PROJECT_ROOT };
-
-/**
- * A project-relative (or absolute) path as the engine's working directory sees it. The program runs
- * with its `main` directory (infra/) as working directory; a relative result keeps the provider's
- * inputs the same in every clone.
- */
-export function fromProjectRoot(relative: string): string {
-  return path.relative(process.cwd(), path.resolve(PROJECT_ROOT, relative)) || ".";
-}
-
-/** This machine's platform as BuildKit names it (the docker-build provider builds on it). */
-export function hostPlatform(): string {
-  return `linux/${process.arch === "x64" ? "amd64" : process.arch}`;
-}
-
-/**
- * Build args for a Dockerfile: the configured base and build images, but only the ones it declares
- * (a user's Dockerfile may declare BASE_IMAGE alone, or neither). Warns (preview and update) when
- * RUN steps of target-platform stages would run under emulation.
- */
-function dockerfileBuild(
-  file: string,
-  args: ImageArgs,
-  warn: (m: string) => void,
-): { buildArgs?: Record<string, string> } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new Error(
-      `image: the Dockerfile ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? e}): fix lab:appDir / lab:dockerfile`,
-    );
-  }
-  const info = parseDockerfile(text);
-  const buildArgs = declaredBuildArgs(info, buildArgsFor(args.baseImage, args.buildImage));
-  const builder = args.builderPlatform ?? hostPlatform();
-  const emulated = emulatedRuns(resolveStages(info, buildArgs), args.platforms, builder);
-  const warning = emulationWarning(path.relative(PROJECT_ROOT, file) || file, emulated, builder);
-  if (warning) warn(`image: ${warning}`);
-  return { buildArgs };
-}
+export { PROJECT_ROOT, buildArgsFor, fromProjectRoot, hostPlatform };
 
 /** The digest-pinned reference of the pushed image index: `<repository>@sha256:…`. */
 export function digestRef(repository: string, digest: string): string {
@@ -129,17 +93,6 @@ export function digestRef(repository: string, digest: string): string {
     throw new Error(`image build returned digest "${digest}"; expected sha256:<64 hex> from a pushed index`);
   }
   return `${repository}@${digest}`;
-}
-
-/** Build args: only for images configured, so the Dockerfile's defaults apply otherwise. */
-export function buildArgsFor(
-  baseImage: string | undefined,
-  buildImage?: string,
-): Record<string, string> | undefined {
-  const args: Record<string, string> = {};
-  if (baseImage) args.BASE_IMAGE = baseImage;
-  if (buildImage || baseImage) args.BUILD_IMAGE = (buildImage || baseImage) as string;
-  return Object.keys(args).length > 0 ? args : undefined;
 }
 
 /**
@@ -218,7 +171,19 @@ export class Image extends pulumi.ComponentResource {
     const tag = args.tag ?? DEFAULT_IMAGE_TAG;
     const context = fromProjectRoot(args.context ?? "app");
     const dockerfile = path.resolve(PROJECT_ROOT, args.context ?? "app", args.dockerfile ?? "Dockerfile");
-    const { buildArgs } = dockerfileBuild(dockerfile, args, (m) => void pulumi.log.warn(m, this));
+    const { buildArgs, stages, builder } = dockerfileBuild(
+      dockerfile,
+      args,
+      (m) => void pulumi.log.warn(m, this),
+    );
+    const pulls =
+      args.registry.kind === "local"
+        ? localPulls(stages, args.registry.address, args.platforms, builder)
+        : [];
+    const location =
+      args.registry.kind === "local" && args.registryGet && pulls.length > 0
+        ? afterBaseImageCheck(context, args.registry.address, pulls, args.registryGet)
+        : context;
 
     let repositoryUrl: pulumi.Output<string>;
     let registry: pulumi.Output<RegistryInfo>;
@@ -265,7 +230,7 @@ export class Image extends pulumi.ComponentResource {
     const image = new dockerbuild.Image(
       `${name}-build`,
       {
-        context: { location: context },
+        context: { location },
         dockerfile: { location: fromProjectRoot(path.relative(PROJECT_ROOT, dockerfile)) },
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],

@@ -10,6 +10,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "./app";
 import { registryOf } from "./appConfig";
+import { httpGet } from "./baseImages";
 import { Cluster } from "./cluster";
 import { LabConfig, Placement, Target } from "./config";
 import { Image, RegistryInfo } from "./image";
@@ -96,7 +97,12 @@ export function buildLab(cfg: LabConfig): LabExports {
   if (cfg.target === "local") {
     const image = prebuilt
       ? undefined
-      : new Image("image", { ...imageArgs, registry: { kind: "local", address: cfg.localRegistry } });
+      : new Image("image", {
+          ...imageArgs,
+          registry: { kind: "local", address: cfg.localRegistry },
+          // The base images setup:local pushed must be there (LAB_BASE_IMAGE_CHECK=off skips the check).
+          registryGet: process.env.LAB_BASE_IMAGE_CHECK === "off" ? undefined : httpGet,
+        });
     const outputs = { ...common, ...imageOutputs(image) };
     if (cfg.kubeconfig === "") return outputs;
     return { ...outputs, ...localApp(cfg, outputs.imageRef) };
