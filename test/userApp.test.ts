@@ -240,4 +240,33 @@ describe("infra/image: a user's Dockerfile", () => {
     );
     assert.deepStrictEqual(bundled, []);
   });
+
+  it("local target: a base image missing from the local registry fails before the build, naming it", async () => {
+    const errors: unknown[] = [];
+    const collect = (e: unknown) => void errors.push(e);
+    process.on("unhandledRejection", collect);
+    try {
+      new Image("image", {
+        attendee: "alice",
+        workshop: "lab",
+        platforms: ["linux/amd64", "linux/arm64"],
+        registry: { kind: "local", address: "127.0.0.1:5000" },
+        baseImage: "127.0.0.1:5000/lab/node:18-bookworm",
+        builderPlatform: "linux/amd64",
+        registryGet: async () => ({ status: 404, body: "" }),
+      });
+      await settle();
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      process.off("unhandledRejection", collect);
+    }
+    assert.ok(errors.length > 0 && errors.every((e) => pulumi.RunError.isInstance(e)), String(errors[0]));
+    const message = (errors[0] as Error).message;
+    assert.match(message, /image: the build cannot pull its base images from the local registry:/);
+    assert.match(
+      message,
+      /stage #2 \(line \d+\): FROM 127\.0\.0\.1:5000\/lab\/node:18-bookworm \(for linux\/amd64, linux\/arm64\) is not in the local registry: run `npm run setup:local`/,
+    );
+    assert.deepStrictEqual(ofType("docker-build:index:Image"), [], "nothing is built");
+  });
 });
