@@ -18,12 +18,12 @@ import {
 } from "./buildInputs";
 import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
 import { PushedImage } from "./localRegistry";
-import { labNames, labTags } from "./names";
+import { CACHE_TAG, labNames, labTags } from "./names";
+
+export { CACHE_TAG };
 
 /** Default tag. The tag only names the latest push; workloads use the digest (`ref`). */
 export const DEFAULT_IMAGE_TAG = "latest";
-/** Tag of the BuildKit registry cache in the same repository. */
-export const CACHE_TAG = "buildcache";
 /** Days an untagged image (a superseded index, old cache) lives in ECR. */
 export const UNTAGGED_EXPIRY_DAYS = 1;
 /** Tagged images kept in ECR. */

@@ -88,6 +88,9 @@ function fit(id: LabIdentity, suffix: string, limit: number): string {
   return `${cut ? `${cut}-` : ""}${hash}${suffix}`;
 }
 
+/** Tag of the BuildKit registry cache in the image's own repository (kept by teardown, on purpose). */
+export const CACHE_TAG = "buildcache";
+
 /** Every physical name of one lab. */
 export function labNames(id: LabIdentity): LabNames {
   const group = (arch: Arch) => fit(id, `-${GROUP_SUFFIX[arch]}`, NAME_LIMITS.nodeGroup);

@@ -6,14 +6,18 @@
 import { Command as Commander, CommanderError, Option } from "commander";
 import * as path from "node:path";
 import { ecrDockerConfig } from "../aws/ecrLogin";
-import { CliDeps, EXIT, defaultLogDir, labCommand, listCommand, reapCommand } from "./commands";
+import { CliDeps, EXIT, defaultLogDir, labCommand } from "./commands";
+import { listCommand, reapCommand } from "./stack-commands";
+import { labSweeper } from "./sweeps";
 import { LocalLabEngine } from "../lifecycle/engine";
 import { ownedCluster } from "../local/cluster";
 import { fileLog } from "../reports/logs";
 import { processSignals } from "../lifecycle/runner";
-import { Toolchain, loadToolchain } from "../local/toolchain";
+import { Toolchain, loadToolchain, localEnv } from "../local/toolchain";
+import { dockerCli } from "../verify/variants";
 import { Command } from "../lifecycle/types";
 import { RawOptions } from "./validate";
+import { registerAudit } from "./audit-command";
 import { registerPreflight } from "./preflight-command";
 import { registerSweep } from "./sweep-command";
 import { verifyLab } from "../verify";
@@ -32,7 +36,7 @@ Examples:
 Examples:
   $ npm run lab -- up --attendees alice,bob --config aws:region=eu-west-1
   $ npm run lab -- up --attendees-file attendees.txt --config replicas=6 --config taintArm=true
-  $ npm run lab -- up --attendees alice --secret aws:accessKey="$KEY_ID" --secret aws:secretKey="$KEY"`,
+  $ npm run lab -- up --attendees alice --secret-env aws:accessKey=KEY_ID --secret-env aws:secretKey=KEY`,
   verify: `
 Examples:
   $ npm run lab -- verify --attendees alice,bob --report verify.json
@@ -72,6 +76,11 @@ function common(cmd: Commander, kind: Kind): Commander {
       .option(
         "--secret <key=value>",
         "secret stack config (encrypted, never printed or reported), e.g. aws:secretKey=…; same keys as --config, lab: settings excepted (repeatable)",
+        collect,
+      )
+      .option(
+        "--secret-env <key=VARIABLE>",
+        "like --secret, with the value read from an environment variable: off every command line (repeatable)",
         collect,
       )
       .option("--keep", "do not destroy (run: skip the destroy step; up: not even on Ctrl+C)");
@@ -151,6 +160,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));
   registerPreflight(program, deps, setCode);
   registerSweep(program, deps, setCode);
+  registerAudit(program, deps, setCode);
   program.addHelpText(
     "after",
     `\nExit codes: 0 all labs passed, 1 any lab failed, 2 bad usage or input.\n${EXAMPLES.run}`,
@@ -168,7 +178,12 @@ export function realDeps(): CliDeps {
     err: (t) => process.stderr.write(`${t}\n`),
     tty: process.stdout.isTTY && !process.env.CI ? process.stdout : undefined,
     engineFactory: (s) =>
-      new LocalLabEngine({ workDir: PROJECT_DIR, envVars: s.envVars, secretsProvider: s.secretsProvider }),
+      new LocalLabEngine({
+        workDir: PROJECT_DIR,
+        envVars: s.envVars,
+        secretsProvider: s.secretsProvider,
+        pulumiRoot: s.pulumiRoot,
+      }),
     verify: () => Promise.reject(new Error("replaced below")),
     openLog: (stack) => fileLog(defaultLogDir(PROJECT_DIR), stack),
     signals: processSignals,
@@ -184,11 +199,22 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
   const deps: CliDeps = { ...realDeps(), ...partial };
   if (!partial.localCluster) {
     deps.localCluster = () =>
-      ownedCluster(deps.toolchain, deps.env, deps.projectDir, defaultLogDir(deps.projectDir));
+      ownedCluster(
+        deps.toolchain,
+        localEnv(deps.env, deps.toolchain),
+        deps.projectDir,
+        defaultLogDir(deps.projectDir),
+      );
   }
+  if (!("sweepLab" in partial))
+    deps.sweepLab = labSweeper(deps.projectDir, deps.env, localEnv(deps.env, deps.toolchain));
   if (!partial.verify) {
-    deps.verify = (out, signal, note, lab, t) =>
-      verifyLab(out, { ...t, ...deps.verifyOptions, stack: lab.stack, signal, note });
+    deps.verify = (out, signal, note, lab, t) => {
+      // A local lab's variants run on the toolchain's Docker Engine; an aws lab's on the user's.
+      const env = out.target === "local" ? localEnv(deps.env, deps.toolchain) : deps.env;
+      const o = { ...t, ...deps.verifyOptions, stack: lab.stack, signal, note };
+      return verifyLab(out, { ...o, variantsDeps: { docker: dockerCli(env), ...o.variantsDeps } });
+    };
   }
   for (const p of deps.toolchain?.problems ?? []) deps.err(`lab: warning: ${deps.toolchain?.file}: ${p}`);
   let code: number = EXIT.ok;
@@ -212,7 +238,7 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
 export function run(): void {
   // If the event loop ever drains with main() unsettled, exit as a failure, not as a success.
   process.exitCode = EXIT.failed;
-  // The local toolchain (npm run setup:local): its PATH and variables, for this process and its children.
+  // The local toolchain (npm run setup:local): its PATH and variables, for local-target work only.
   const toolchain: Toolchain = loadToolchain(process.env);
   main(process.argv.slice(2), { toolchain }).then(
     (code) => process.exit(code),

@@ -1,25 +1,32 @@
-/** The actions behind each command, after commander has parsed the line. Each returns the exit code. */
+/**
+ * The command over attendees (up, verify, destroy, run) after commander has parsed the line; the
+ * others are in stack-commands.ts, and the engines per target in engines.ts. Each returns the exit code.
+ */
 import * as path from "node:path";
-import { EngineUnavailableError, LabEngine } from "../lifecycle/engine";
+import { LabEngine } from "../lifecycle/engine";
 import { VerifyFn } from "../lifecycle/lifecycle";
 import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster";
-import { memoryLog } from "../reports/logs";
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
-import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
 import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import { RunOutcome, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
-import { StateSettings, resolveState } from "../lifecycle/state";
-import { Toolchain, toolchainFile } from "../local/toolchain";
-import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
+import { RunOutcome, RunnerDeps, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import { TargetEngine } from "../lifecycle/targets";
+import { StateSettings } from "../lifecycle/state";
+import { Toolchain, localEnv } from "../local/toolchain";
 import { failureLines, summaryTable } from "../reports/summary";
-import { Command, LabLog, LabResult } from "../lifecycle/types";
+import { Command, LabLog } from "../lifecycle/types";
+import { DEFAULTS, Target } from "../../infra/config";
 import * as v from "./validate";
 import { heldSecretProblems } from "./labconfig";
-import { VerifyOptions, verifyUrl } from "../verify";
+import { VerifyOptions } from "../verify";
 import { ephemeralStateWarning, leftoversCommand } from "./leftovers";
+import { releaseCluster, startCluster } from "./cluster-guard";
+import { creatingEngine, existingEngine } from "./engines";
+import { EXIT } from "./exit";
+import { verifyUrlCommand } from "./stack-commands";
+import { LabSweeper } from "./sweeps";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT };
 
 /** The verify settings of a command line (--requests, --traffic-deadline, --[no-]variants). */
 export interface VerifySettings {
@@ -52,6 +59,8 @@ export interface CliDeps {
   listNodes?: NodeLister;
   /** The lab's own local cluster to start and stop; undefined: none (a joined cluster or aws). */
   localCluster?: () => ClusterControl | undefined;
+  /** The sweep after each destroy (cli/sweeps.ts); undefined: none (tests). */
+  sweepLab?: LabSweeper;
   /** Docker credentials for the engine's ECR push (automation/aws/ecrLogin.ts); undefined in tests. */
   registryLogin?: (region: string) => Promise<{ envVars: Record<string, string> }>;
 }
@@ -65,73 +74,11 @@ export function usageError(d: CliDeps, command: string, problems: string[]): num
   return EXIT.usage;
 }
 
-/**
- * The message for a missing Pulumi CLI. The local target gets its CLI from `npm run setup:local`
- * (built into the cache, put on PATH through env.json); the aws target from Pulumi's installer.
- */
-export function missingCliMessage(
-  base: string,
-  target: string | undefined,
-  toolchain: Toolchain | undefined,
-  env: NodeJS.ProcessEnv,
-): string {
-  const file = toolchain?.file ?? toolchainFile(env);
-  if (target === "local") {
-    return toolchain?.loaded
-      ? `the Pulumi CLI was not found on PATH, even with the local toolchain's PATH from ${file}: ` +
-          "run `npm run setup:local` again, then run the command again."
-      : `the Pulumi CLI was not found on PATH and the local toolchain is not set up (no ${file}): ` +
-          "run `npm run setup:local`, then run the command again.";
-  }
-  if (target === undefined && !toolchain?.loaded)
-    return `${base} For the local target, run \`npm run setup:local\` instead.`;
-  return base;
-}
-
-/**
- * The engine after the cheap local checks: AWS credentials (aws target only) and the Pulumi CLI.
- * `target` undefined: the command works on any lab (list).
- */
-export async function engineFor(
-  d: CliDeps,
-  command: string,
-  o: v.RawOptions,
-  target: string | undefined,
-  config: Record<string, string>,
-): Promise<LabEngine | number> {
-  if (target === "aws" && o.awsCheck !== false && !awsCredentialSource(d.env, config)) {
-    d.err(`lab ${command}: ${AWS_CREDENTIALS_HELP}`);
-    return EXIT.usage;
-  }
-  const state = resolveState(d.projectDir, o.backend, d.env);
-  // The toolchain's PATH and variables reach the CLI explicitly (the driver's own settings win).
-  state.envVars = { ...d.toolchain?.envVars, ...state.envVars };
-  const region = config["aws:region"];
-  if (target === "aws" && (command === "up" || command === "run") && d.registryLogin && region) {
-    try {
-      Object.assign(state.envVars, (await d.registryLogin(region)).envVars);
-    } catch (e) {
-      d.err(`lab ${command}: no ECR token (${(e as Error).message}); the push uses Docker's own credentials`);
-    }
-  }
-  const engine = d.engineFactory(state);
-  try {
-    await engine.check();
-  } catch (e) {
-    if (!(e instanceof EngineUnavailableError)) throw e;
-    const text =
-      e.reason === "missing-cli" ? missingCliMessage(e.message, target, d.toolchain, d.env) : e.message;
-    d.err(`lab ${command}: ${text}`);
-    return EXIT.usage;
-  }
-  return engine;
-}
-
 function display(d: CliDeps): Display {
   return d.tty ? liveDisplay(d.tty, d.now) : plainDisplay((l) => d.out(l), d.now);
 }
 
-function finish(
+export function finish(
   d: CliDeps,
   command: Command,
   o: v.RawOptions,
@@ -183,25 +130,43 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   v.backend(o.backend, problems);
-  const plan = v.stackConfig(o, names, d.env, problems);
+  // verify/destroy act on stacks as they are: their config is the stacks' own, not checked again here.
+  const plan = v.stackConfig(o, names, d.env, problems, command === "up" || command === "run");
   if (problems.list.length > 0) return usageError(d, command, problems.list);
   const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
   if (ephemeral) d.err(`lab ${command}: ${ephemeral}`);
 
-  const engine = await engineFor(d, command, o, plan.target, { ...plan.config, ...plan.secrets });
-  if (typeof engine === "number") return engine;
+  const stacks = names.map((n) => stackName(prefix, n));
+  const creating = command === "up" || command === "run";
+  // up/run: the command's target for every stack; verify/destroy: each stack's own.
+  const routed = creating
+    ? await creatingEngine(d, command, o, stacks, plan.target, { ...plan.config, ...plan.secrets })
+    : await existingEngine(
+        d,
+        command,
+        o,
+        stacks,
+        o.target !== undefined || plan.config["lab:target"] !== undefined ? plan.target : undefined,
+        DEFAULTS.target as Target,
+      );
+  if (typeof routed === "number") return routed;
+  if (routed.problems.length > 0) return usageError(d, command, routed.problems);
+  const engine = routed.engine;
+  const anyLocal = stacks.some((s) => engine.targetOf(s) === "local");
   // From here on every line, log, report and note goes through the redactor.
-  const redactor = runRedactor({ env: d.env, projectDir: d.projectDir, secrets: plan.secrets });
+  const redactor = runRedactor({
+    env: anyLocal ? localEnv(d.env, d.toolchain) : d.env,
+    projectDir: d.projectDir,
+    secrets: plan.secrets,
+  });
   d = redactedOutput(d, redactor);
-  if (command === "up" || command === "run") {
-    const stacks = names.map((n) => stackName(prefix, n));
+  if (creating) {
     const held = await heldSecretProblems(stacks, plan.config, (s) => engine.secretKeys(s));
     if (held.length > 0) return usageError(d, command, held);
   }
   // The lab's own cluster runs while a lab of it exists: started here, and stopped after the
   // command unless a lab is left in it. A cluster the user names is joined, never started or stopped.
-  const cluster =
-    plan.target === "local" && plan.config["lab:kubeconfig"] === undefined ? d.localCluster?.() : undefined;
+  const cluster = anyLocal && plan.config["lab:kubeconfig"] === undefined ? d.localCluster?.() : undefined;
   // From before the cluster starts until it is released, no signal may take its default action
   // (ending the process with the cluster running): noted; runAll cancels on its own.
   const guard = cluster ? noteSignals(d.signals) : undefined;
@@ -218,7 +183,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   try {
     if (plan.target === "local" && (command === "up" || command === "run")) {
       // The cluster's kubeconfig (LAB_KUBECONFIG) and the architectures its nodes have.
-      const found = await localClusterConfig(plan.config, d.env, d.listNodes);
+      const found = await localClusterConfig(plan.config, localEnv(d.env, d.toolchain), d.listNodes);
       if (found.problems.length > 0) return usageError(d, command, found.problems);
       Object.assign(plan.config, found.config);
     }
@@ -237,7 +202,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
       keep: !!o.keep,
       requests,
       trafficDeadlineMs,
-      variants: o.variants ?? plan.target === "local",
+      variants: o.variants ?? anyLocal,
     };
     let outcome: RunOutcome;
     try {
@@ -271,6 +236,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
           say: (t) => ui.say(t),
           now: d.now,
           sleep: d.sleep,
+          sweep: sweepFor(d.sweepLab, engine, prefix),
         },
       );
     } finally {
@@ -286,148 +252,13 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   }
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/**
- * Runs `fn` with SIGINT/SIGTERM noted instead of ending the process: starting or stopping the
- * cluster takes seconds, and a process killed half-way would leave it half-running.
- */
-async function shielded<T>(d: CliDeps, fn: () => Promise<T>): Promise<{ value: T; interrupted: boolean }> {
-  let interrupted = false;
-  const off = d.signals.on(() => {
-    if (!interrupted) d.err("lab: signal received; finishing the local cluster's start or stop first");
-    interrupted = true;
-  });
-  try {
-    return { value: await fn(), interrupted };
-  } finally {
-    off();
-  }
-}
-
-/** Starts the lab's own cluster; on failure or a signal, stops it again and returns the exit code. */
-async function startCluster(
-  d: CliDeps,
-  command: Command,
-  cluster: ClusterControl,
-): Promise<number | undefined> {
-  const { value: error, interrupted } = await shielded(d, () =>
-    cluster.start().then(
-      (summary) => (d.out(`local cluster: ${summary}`), undefined),
-      (e: unknown) => e,
-    ),
-  );
-  if (error === undefined && !interrupted) return undefined;
-  if (interrupted) d.err(`lab ${command}: interrupted while the local cluster started; stopping it`);
-  else
-    d.err(
-      `lab ${command}: the local cluster did not start (${errorText(error)}): run \`npm run setup:local\` ` +
-        "(as root), or join a cluster you run with --config kubeconfig=<file>",
-    );
-  await releaseCluster(d, command, cluster);
-  return interrupted ? EXIT.failed : EXIT.usage;
-}
-
-/** Lets go of the lab's own cluster; false when it should have stopped and did not. */
-async function releaseCluster(d: CliDeps, command: Command, cluster: ClusterControl): Promise<boolean> {
-  const { value } = await shielded(d, () =>
-    cluster.release().then(
-      (summary) => (d.out(`local cluster: ${summary}`), true),
-      (e: unknown) => (d.err(`lab ${command}: the local cluster did not stop (${errorText(e)})`), false),
-    ),
-  );
-  return value;
-}
-
-async function verifyUrlCommand(
-  o: v.RawOptions,
-  d: CliDeps,
-  problems: v.Problems,
-  started: number,
-): Promise<number> {
-  const url = v.url(o.url as string, problems);
-  const expect = v.expectArchs(o.expectArch, problems);
-  const requests = v.positiveInt("--requests", o.requests, 40, problems);
-  const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
-  if (o.attendees || o.attendeesFile)
-    problems.add("--url checks one endpoint without a stack: drop --attendees/--attendees-file");
-  if (problems.list.length > 0) return usageError(d, "verify", problems.list);
-  const log = memoryLog(url);
-  const t0 = d.now();
-  const check = await verifyUrl(
-    url,
-    { expectArchs: expect },
-    { requests, trafficDeadlineMs, ...d.verifyOptions, note: (t) => d.out(t) },
-  );
-  const r: LabResult = {
-    attendee: "url",
-    stack: url,
-    logFile: log.path,
-    serviceUrl: url,
-    verify: {
-      status: check.status === "failed" ? "failed" : "passed",
-      durationMs: d.now() - t0,
-      checks: [check],
-    },
-    passed: check.status !== "failed",
-    holdsResources: false,
-  };
-  d.out(`traffic: ${check.status}: ${check.summary}`);
-  return finish(
-    d,
-    "verify",
-    o,
-    started,
-    { results: [r], interrupted: false, leftovers: [] },
-    { url, expect, requests, trafficDeadlineMs },
-  );
-}
-
-export async function listCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
-  const problems = new v.Problems();
-  const prefix = v.stackPrefix(o.stackPrefix, problems);
-  v.backend(o.backend, problems);
-  if (problems.list.length > 0) return usageError(d, "list", problems.list);
-  const engine = await engineFor(d, "list", o, undefined, {});
-  if (typeof engine === "number") return engine;
-  d.out(listTable(await describeLabStacks(engine, prefix), d.now()));
-  return EXIT.ok;
-}
-
-export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
-  const problems = new v.Problems();
-  if (o.leftovers) return leftoversCommand("reap", o, d);
-  const prefix = v.stackPrefix(o.stackPrefix, problems);
-  v.backend(o.backend, problems);
-  if (o.olderThan === undefined)
-    problems.add("--older-than <duration> (e.g. 12h) or --leftovers is required: which stacks to reap");
-  const olderThan = v.duration("--older-than", o.olderThan, 0, problems);
-  const plan = v.stackConfig(o, [], d.env, problems);
-  if (problems.list.length > 0) return usageError(d, "reap", problems.list);
-  const engine = await engineFor(d, "reap", o, plan.target, plan.config);
-  if (typeof engine === "number") return engine;
-  const now = d.now();
-  const infos = await describeLabStacks(engine, prefix);
-  const old = infos.filter((i) => (ageMs(i, now) ?? -1) >= olderThan);
-  for (const i of infos.filter((x) => ageMs(x, now) === undefined))
-    d.out(`skipping ${i.stack}: age unknown (never updated)`);
-  if (old.length === 0) {
-    d.out(`no lab stacks older than ${o.olderThan}`);
-    return EXIT.ok;
-  }
-  d.out(`reaping ${old.length} stack(s): ${old.map((i) => i.stack).join(", ")}`);
-  return labCommand(
-    "destroy",
-    {
-      ...o,
-      attendees: [old.map((i) => i.stack.slice(prefix.length + 1)).join(",")],
-      attendeesFile: undefined,
-      config: [],
-    },
-    { ...d, engineFactory: () => engine },
-  );
+function sweepFor(
+  sweeper: LabSweeper | undefined,
+  engine: TargetEngine,
+  workshop: string,
+): RunnerDeps["sweep"] {
+  if (!sweeper) return undefined;
+  return (lab) => sweeper(engine.targetOf(lab.stack), { ...lab, workshop });
 }
 
 export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");

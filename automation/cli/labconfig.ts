@@ -4,7 +4,15 @@
  * engine call, so a bad value fails the whole run up front with every problem listed. A secret's
  * value never appears in a problem: only its key, or its position on the command line.
  */
-import { ConfigError, DEFAULTS, LabConfig, RawLabConfig, Target, parseLabConfig } from "../../infra/config";
+import {
+  ConfigError,
+  DEFAULTS,
+  LabConfig,
+  RawLabConfig,
+  TARGETS,
+  Target,
+  parseLabConfig,
+} from "../../infra/config";
 
 /** Keys the driver sets itself: `lab:attendee` per stack, `lab:workshop` from --stack-prefix. */
 const LAB_KEYS = Object.keys(DEFAULTS).filter((k) => k !== "workshop");
@@ -20,6 +28,8 @@ export interface ConfigInput {
   pairs: string[];
   /** Raw `--secret` values, in order (later wins). */
   secretPairs?: string[];
+  /** Raw `--secret-env key=VAR` values: the value is the variable's, never on a command line. */
+  secretEnvPairs?: string[];
   target?: string;
 }
 
@@ -98,6 +108,38 @@ export function parseSecretPairs(pairs: string[]): { secrets: Record<string, str
 }
 
 /**
+ * `--secret-env aws:secretKey=LAB_AWS_SECRET` → the variable's value, as --secret would set it; the
+ * value never reaches any command line (npm echoes `npm run lab -- …`'s arguments).
+ */
+export function parseSecretEnvPairs(
+  pairs: string[],
+  env: NodeJS.ProcessEnv,
+): { secrets: Record<string, string>; problems: string[] } {
+  const problems: string[] = [];
+  const translated: string[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const name = pair.slice(eq + 1).trim();
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      problems.push(
+        `--secret-env "${pair}" is not key=VARIABLE (e.g. --secret-env aws:secretKey=MY_SECRET_KEY)`,
+      );
+      continue;
+    }
+    const value = env[name];
+    if (value === undefined || value === "") {
+      problems.push(`--secret-env ${pair}: the environment has no ${name} (export it first)`);
+      continue;
+    }
+    translated.push(`${pair.slice(0, eq)}=${value}`);
+  }
+  const parsed = parseSecretPairs(translated);
+  // Its problems name keys only (never values), with --secret's wording.
+  problems.push(...parsed.problems.map((p) => p.replace(/^--secret /, "--secret-env ")));
+  return { secrets: parsed.secrets, problems };
+}
+
+/**
  * Plain config keys that the existing stacks hold as secrets (`secretKeys` of each): setting them
  * with --config would replace the encrypted value by plaintext.
  */
@@ -134,10 +176,14 @@ export function planStackConfig(
   input: ConfigInput,
   attendees: string[],
   env: NodeJS.ProcessEnv,
+  validate = true,
 ): StackConfigPlan {
   const { config, problems } = parseConfigPairs(input.pairs);
   const { secrets, problems: secretProblems } = parseSecretPairs(input.secretPairs ?? []);
   problems.push(...secretProblems);
+  const fromEnv = parseSecretEnvPairs(input.secretEnvPairs ?? [], env);
+  problems.push(...fromEnv.problems);
+  Object.assign(secrets, fromEnv.secrets);
   for (const key of Object.keys(secrets).filter((k) => config[k] !== undefined)) {
     delete config[key];
     problems.push(
@@ -153,6 +199,11 @@ export function planStackConfig(
   const region = config["aws:region"] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const target = (config["lab:target"] ?? DEFAULTS.target) as Target;
   if (region !== undefined && region !== "" && target === "aws") config["aws:region"] = region;
+  if (!validate) {
+    if (!TARGETS.includes(target))
+      problems.push(`lab:target "${target}" is not one of ${TARGETS.join(", ")}`);
+    return { config, secrets, target, problems };
+  }
   const seen = new Set(problems);
   // Attendee-name problems are reported by the attendee list check; here the config's own.
   for (const attendee of attendees.length > 0 ? attendees : ["placeholder"]) {

@@ -5,7 +5,9 @@
  * Also the warning that a CI runner's checkout is a poor home for the state.
  */
 import * as path from "node:path";
-import { CliDeps, EXIT, engineFor, labCommand, usageError } from "./commands";
+import { CliDeps, labCommand, usageError } from "./commands";
+import { targetEngine } from "./engines";
+import { EXIT } from "./exit";
 import { findUnfinished } from "../lifecycle/ledger";
 import { fileBackendDir } from "../lifecycle/locks";
 import { defaultBackendUrl } from "../lifecycle/state";
@@ -24,9 +26,9 @@ export async function leftoversCommand(
     problems.add("--leftovers picks the stacks from the backend's record: drop --attendees/--attendees-file");
   if (o.olderThan !== undefined)
     problems.add("--leftovers and --older-than select stacks differently: pick one");
-  const plan = v.stackConfig(o, [], d.env, problems);
   if (problems.list.length > 0) return usageError(d, command, problems.list);
-  const engine = await engineFor(d, command, o, plan.target, plan.config);
+  // Any CLI reads the record; each stack is then destroyed by its own target's engine.
+  const engine = await targetEngine(d, command, o, undefined);
   if (typeof engine === "number") return engine;
   const found = await findUnfinished(engine, prefix);
   if (found.length === 0) {
@@ -46,7 +48,7 @@ export async function leftoversCommand(
       attendeesFile: undefined,
       config: [],
     },
-    { ...d, engineFactory: () => engine },
+    d,
   );
 }
 

@@ -16,6 +16,8 @@ export interface RawOptions {
   config?: string[];
   /** `--secret key=value` (repeatable): secret stack config. */
   secret?: string[];
+  /** `--secret-env key=VAR` (repeatable): secret stack config read from the environment. */
+  secretEnv?: string[];
   stackPrefix?: string;
   report?: string;
   junit?: string;
@@ -123,11 +125,14 @@ export function stackConfig(
   names: string[],
   env: NodeJS.ProcessEnv,
   problems: Problems,
+  /** false: the stacks exist and hold their config; only the line's own syntax is checked. */
+  validate = true,
 ): StackConfigPlan {
   const plan = planStackConfig(
-    { pairs: o.config ?? [], secretPairs: o.secret, target: o.target },
+    { pairs: o.config ?? [], secretPairs: o.secret, secretEnvPairs: o.secretEnv, target: o.target },
     names,
     env,
+    validate,
   );
   plan.problems.forEach((p) => problems.add(p));
   return plan;

@@ -3,7 +3,13 @@
  * implementation over one `LocalWorkspace` on the project directory: the same program engineers
  * run with `pulumi up`, not a second copy of it. Tests use a fake of `LabEngine`.
  */
-import { EngineEvent, LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
+import {
+  EngineEvent,
+  LocalWorkspace,
+  PulumiCommand,
+  Stack,
+  StackNotFoundError,
+} from "@pulumi/pulumi/automation";
 import { Mutex } from "./mutex";
 import { secretConfigKeys, setSecretConfig } from "./secretConfig";
 import { LockReport, breakStaleLocks } from "./locks";
@@ -28,6 +34,24 @@ export interface StackListing {
   resourceCount?: number;
   lastUpdate?: Date;
   updateInProgress?: boolean;
+}
+
+/** An operation a dead or cancelled update left unfinished in the state (#9 point 5). */
+export interface PendingOperation {
+  /** `creating`, `updating`, `deleting`, … as the state records it. */
+  op: string;
+  type: string;
+  name: string;
+}
+
+/** The pending operations of an exported deployment (`pending_operations`), named from their URNs. */
+export function pendingOf(deployment: unknown): PendingOperation[] {
+  const d = (deployment as { deployment?: { pending_operations?: unknown } } | undefined)?.deployment;
+  const ops = Array.isArray(d?.pending_operations) ? d.pending_operations : [];
+  return ops.map((p: { type?: string; resource?: { urn?: string; type?: string } }) => {
+    const urn = p.resource?.urn ?? "";
+    return { op: p.type ?? "?", type: p.resource?.type ?? "?", name: urn.slice(urn.lastIndexOf("::") + 2) };
+  });
 }
 
 export interface StackHistory {
@@ -58,7 +82,10 @@ export interface LabEngine {
   preview(stack: string, hooks: OpHooks): Promise<number>;
   up(stack: string, hooks: OpHooks): Promise<Record<string, unknown>>;
   outputs(stack: string): Promise<Record<string, unknown>>;
+  /** Clears pending creates (their resources may exist: the caller lists and checks them). */
   refresh(stack: string, hooks: OpHooks): Promise<void>;
+  /** What the state records as unfinished (read before a refresh clears it). */
+  pendingOperations(stack: string): Promise<PendingOperation[]>;
   destroy(stack: string, hooks: OpHooks): Promise<void>;
   remove(stack: string): Promise<void>;
   list(): Promise<StackListing[]>;
@@ -90,6 +117,8 @@ export interface EngineSettings {
   workDir: string;
   envVars: Record<string, string>;
   secretsProvider?: string;
+  /** Run `<pulumiRoot>/bin/pulumi` (the local toolchain's) instead of the `pulumi` on PATH. */
+  pulumiRoot?: string;
 }
 
 function describeCliError(e: unknown): Error {
@@ -110,13 +139,16 @@ function describeCliError(e: unknown): Error {
   return new EngineUnavailableError(`the Pulumi CLI could not start: ${text.trim()}`);
 }
 
-// Provider resources get step events but are not counted in the summary's resource changes.
-const isProvider = (type: string): boolean => type.startsWith("pulumi:providers:");
+// Default providers (`…::pulumi:providers:kubernetes::default_4_34_2`) get step events but are not
+// counted in the change summary; explicit ones (the lab's kubernetes provider) are, so their steps
+// count too: dropping them left progress at 8/9 when all was done (#9 point 13).
+const isDefaultProvider = (type: string, urn: string): boolean =>
+  type.startsWith("pulumi:providers:") && urn.slice(urn.lastIndexOf("::") + 2).startsWith("default");
 
 /** Engine events → the driver's progress events. */
 export function toProgress(e: EngineEvent): ProgressEvent | undefined {
   const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
-  if (meta && isProvider(meta.type)) return undefined;
+  if (meta && isDefaultProvider(meta.type, meta.urn)) return undefined;
   if (e.resourcePreEvent && !e.resourcePreEvent.planning) {
     const m = e.resourcePreEvent.metadata;
     return { kind: "step-start", urn: m.urn, op: m.op };
@@ -152,6 +184,9 @@ export class LocalLabEngine implements LabEngine {
           workDir: this.settings.workDir,
           envVars: this.settings.envVars,
           secretsProvider: this.settings.secretsProvider,
+          pulumiCommand: this.settings.pulumiRoot
+            ? await PulumiCommand.get({ root: this.settings.pulumiRoot })
+            : undefined,
         });
       } catch (e) {
         throw describeCliError(e);
@@ -217,6 +252,10 @@ export class LocalLabEngine implements LabEngine {
 
   async refresh(name: string, hooks: OpHooks): Promise<void> {
     await this.stack(name).refresh({ ...this.opts(hooks), color: "never", clearPendingCreates: true });
+  }
+
+  async pendingOperations(name: string): Promise<PendingOperation[]> {
+    return pendingOf(await this.stack(name).exportStack());
   }
 
   async destroy(name: string, hooks: OpHooks): Promise<void> {

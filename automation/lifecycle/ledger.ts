@@ -18,7 +18,8 @@
  */
 import * as os from "node:os";
 import pLimit from "p-limit";
-import { LabEngine } from "./engine";
+import { LabEngine, OpHooks } from "./engine";
+import { ForwardingEngine } from "./forwarding";
 import { Command, LabLog, LabResult } from "./types";
 
 export const UNFINISHED_TAG = "multiarch-lab:unfinished";
@@ -109,48 +110,55 @@ export function recordingEngine(
   unlocked: Set<string>,
   log: LabLog,
 ): LabEngine {
-  const before = async (stack: string, op: "up" | "destroy"): Promise<void> => {
-    if (recorded.has(stack) || !marksBefore(op, i)) return;
+  return new RecordingEngine(e, i, value, recorded, unlocked, log);
+}
+
+class RecordingEngine extends ForwardingEngine {
+  constructor(
+    private readonly e: LabEngine,
+    private readonly i: LabIntent,
+    private readonly value: string,
+    private readonly recorded: Set<string>,
+    private readonly unlocked: Set<string>,
+    private readonly log: LabLog,
+  ) {
+    super();
+  }
+
+  protected inner(): LabEngine {
+    return this.e;
+  }
+
+  private async before(stack: string, op: "up" | "destroy"): Promise<void> {
+    if (this.recorded.has(stack) || !marksBefore(op, this.i)) return;
     try {
-      await markUnfinished(e, stack, value);
-      recorded.add(stack);
+      await markUnfinished(this.e, stack, this.value);
+      this.recorded.add(stack);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       // Destroying still helps; an update the record does not cover could leak resources unseen.
-      if (op === "destroy") log.write(`\n!!! could not record the stack as unfinished: ${why}\n`);
+      if (op === "destroy") this.log.write(`\n!!! could not record the stack as unfinished: ${why}\n`);
       else
         throw new Error(
           `could not record the stack as unfinished in the backend before the update (${why}); ` +
             "stack tags need Pulumi CLI 3.211 or newer on self-managed backends",
         );
     }
-  };
-  return {
-    check: () => e.check(),
-    setup: () => e.setup(),
-    prepare: (stack, config, create, secrets) => e.prepare(stack, config, create, secrets),
-    secretKeys: (stack) => e.secretKeys(stack),
-    preview: (stack, hooks) => e.preview(stack, hooks),
-    up: async (stack, hooks) => (await before(stack, "up"), e.up(stack, hooks)),
-    outputs: (stack) => e.outputs(stack),
-    refresh: (stack, hooks) => e.refresh(stack, hooks),
-    destroy: async (stack, hooks) => {
-      await before(stack, "destroy");
-      if (unlocked.delete(stack)) {
-        log.write("\n=== refresh: the stack's last update died with its lock held\n");
-        await e
-          .refresh(stack, hooks)
-          .catch((err: unknown) => log.write(`\n!!! refresh failed: ${String(err)}\n`));
-      }
-      return e.destroy(stack, hooks);
-    },
-    remove: (stack) => e.remove(stack),
-    list: () => e.list(),
-    history: (stack) => e.history(stack),
-    tags: (stack) => e.tags(stack),
-    setTag: (stack, key, v) => e.setTag(stack, key, v),
-    removeTag: (stack, key) => e.removeTag(stack, key),
-    breakStaleLocks: (stack) => e.breakStaleLocks(stack),
-    endOrphans: () => e.endOrphans(),
-  };
+  }
+
+  override async up(stack: string, hooks: OpHooks): Promise<Record<string, unknown>> {
+    await this.before(stack, "up");
+    return this.e.up(stack, hooks);
+  }
+
+  override async destroy(stack: string, hooks: OpHooks): Promise<void> {
+    await this.before(stack, "destroy");
+    if (this.unlocked.delete(stack)) {
+      this.log.write("\n=== refresh: the stack's last update died with its lock held\n");
+      await this.e
+        .refresh(stack, hooks)
+        .catch((err: unknown) => this.log.write(`\n!!! refresh failed: ${String(err)}\n`));
+    }
+    return this.e.destroy(stack, hooks);
+  }
 }

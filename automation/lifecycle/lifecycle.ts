@@ -3,7 +3,7 @@
  * → remove. For `run`, destroy happens whatever up or verify did, unless `--keep`; a cancel
  * (first SIGINT/SIGTERM) stops the update and still destroys.
  */
-import { LabEngine, OpHooks } from "./engine";
+import { LabEngine, OpHooks, PendingOperation } from "./engine";
 import { explain } from "./errors";
 import { LabOutputs, parseOutputs } from "./outputs";
 import { Command, LabLog, LabResult, Phase, ProgressSink, StepResult, VerifyStepResult } from "./types";
@@ -53,6 +53,18 @@ export interface LabDeps {
   sleep: (ms: number) => Promise<void>;
   /** Told when the stack may start holding resources, and when it no longer does. */
   holding?: (stack: string, holds: boolean) => void;
+  /**
+   * After a destroy: finds what the live system still holds of the lab by its names and labels
+   * (local: namespace, registry tags; aws: the tag sweep), removes it, and says what is left.
+   */
+  sweep?: (lab: LabRef) => Promise<SweepOutcome>;
+}
+
+export interface SweepOutcome {
+  /** What was found (and removed), e.g. `namespace lab-alice`. */
+  found: string[];
+  /** What could not be removed. */
+  left: string[];
 }
 
 class Lab {
@@ -116,26 +128,82 @@ class Lab {
   }
 }
 
+/**
+ * Pending operations are read before anything may clear them (a refresh, or a dead run's lock
+ * broken: ledger.ts), so that none is dropped from the state unsaid: a pending create's resource
+ * may exist with nothing in the state to destroy it.
+ */
+async function notePending(d: LabDeps, p: LabPlan, seen: Map<string, PendingOperation>): Promise<void> {
+  try {
+    for (const op of await d.engine.pendingOperations(p.stack))
+      seen.set(`${op.op} ${op.type} ${op.name}`, op);
+  } catch {
+    // No state to read (a stack never updated): nothing pending.
+  }
+}
+
+/** The sweep after a destroy, as the step's fields: found things are removed, left ones fail it. */
+async function sweepAfter(lab: Lab, p: LabPlan, d: LabDeps): Promise<{ swept?: string[]; left?: string[] }> {
+  if (!d.sweep) return {};
+  lab.phase("sweep", "what the live system still holds of the lab");
+  const s = await d.sweep({ attendee: p.attendee, stack: p.stack });
+  for (const f of s.found) d.log.write(`\n--- swept: ${f}\n`);
+  for (const l of s.left) d.log.write(`\n!!! still there: ${l}\n`);
+  if (s.found.length > 0) d.progress.note(p.attendee, `swept ${s.found.length} left outside the state`);
+  return { swept: s.found.length > 0 ? s.found : undefined, left: s.left.length > 0 ? s.left : undefined };
+}
+
 async function destroyWithRetries(lab: Lab, p: LabPlan, d: LabDeps): Promise<StepResult> {
   const start = d.now();
   let lastError = "";
+  const pending = new Map<string, PendingOperation>();
+  await notePending(d, p, pending);
   for (let attempt = 1; attempt <= p.destroyTries; attempt++) {
     try {
       if (attempt > 1) {
+        await notePending(d, p, pending);
         lab.phase("refresh", `before destroy try ${attempt}/${p.destroyTries}`);
         await d.engine.refresh(p.stack, lab.hooks());
       }
       lab.phase("destroy", attempt > 1 ? `try ${attempt}/${p.destroyTries}` : undefined);
       await d.engine.destroy(p.stack, lab.hooks());
       lab.holds(false);
+      const clearedPending = pending.size > 0 ? [...pending.values()] : undefined;
+      for (const op of clearedPending ?? [])
+        d.log.write(`\n!!! cleared from the state: pending ${op.op} of ${op.type} ${op.name}\n`);
+      const { swept, left } = await sweepAfter(lab, p, d);
+      if (left) {
+        // The stack stays (with its leftovers record) so that a later destroy or reap tries again.
+        const error = `destroyed, but the live system still holds: ${left.join(", ")}`;
+        return {
+          status: "failed",
+          durationMs: d.now() - start,
+          attempts: attempt,
+          error,
+          clearedPending,
+          swept,
+          left,
+        };
+      }
+      if (clearedPending && !d.sweep) {
+        const error = `cleared ${clearedPending.length} pending operation(s) with no check of the live system: ${clearedPending.map((o) => `${o.type} ${o.name}`).join(", ")}`;
+        return { status: "failed", durationMs: d.now() - start, attempts: attempt, error, clearedPending };
+      }
       lab.phase("remove");
       try {
         await d.engine.remove(p.stack);
       } catch (e) {
         const error = `destroyed, but removing the stack failed: ${explain(e, p.stack)}`;
-        return { status: "failed", durationMs: d.now() - start, attempts: attempt, error };
+        return {
+          status: "failed",
+          durationMs: d.now() - start,
+          attempts: attempt,
+          error,
+          clearedPending,
+          swept,
+        };
       }
-      return { status: "passed", durationMs: d.now() - start, attempts: attempt };
+      return { status: "passed", durationMs: d.now() - start, attempts: attempt, clearedPending, swept };
     } catch (e) {
       lastError = explain(e, p.stack);
       d.log.write(`\n!!! destroy try ${attempt} failed: ${lastError}\n`);
@@ -144,6 +212,31 @@ async function destroyWithRetries(lab: Lab, p: LabPlan, d: LabDeps): Promise<Ste
     }
   }
   return { status: "failed", durationMs: d.now() - start, attempts: p.destroyTries, error: lastError };
+}
+
+/**
+ * A cancelled update of a lab that existed: the engine lets running steps finish, so usually
+ * nothing is pending; whatever is (a step the CLI did not see through) is listed and the state
+ * refreshed from the live system, so the lab stays consistent and verifiable.
+ */
+async function settleCancelled(lab: Lab, p: LabPlan, d: LabDeps, step: StepResult): Promise<StepResult> {
+  const pending = new Map<string, PendingOperation>();
+  await notePending(d, p, pending);
+  if (pending.size === 0) return { ...step, note: LEFT_AS_IT_WAS };
+  const ops = [...pending.values()];
+  for (const op of ops) d.log.write(`\n!!! pending after the cancel: ${op.op} of ${op.type} ${op.name}\n`);
+  lab.phase("refresh", "pending operations after the cancel");
+  try {
+    await d.engine.refresh(p.stack, lab.hooks());
+  } catch (e) {
+    return {
+      ...step,
+      note: LEFT_AS_IT_WAS,
+      clearedPending: ops,
+      error: `refresh after the cancel: ${explain(e, p.stack)}`,
+    };
+  }
+  return { ...step, note: `${LEFT_AS_IT_WAS} (state refreshed)`, clearedPending: ops };
 }
 
 function cancelledResult(lab: Lab, p: LabPlan): LabResult {
@@ -195,7 +288,7 @@ export async function runLab(p: LabPlan, d: LabDeps): Promise<LabResult> {
       ? { step: { status: "cancelled", durationMs: 0 } as StepResult, value: undefined }
       : await lab.step(() => d.engine.up(p.stack, lab.hooks(d.cancel, total)));
     r.up = up.step;
-    if (up.step.status === "cancelled" && p.existed) r.up = { ...up.step, note: LEFT_AS_IT_WAS };
+    if (up.step.status === "cancelled" && p.existed) r.up = await settleCancelled(lab, p, d, up.step);
     if (up.value) outputs = parseOutputs(up.value);
   } else if (p.command === "verify") {
     const o = await lab.step(() => d.engine.outputs(p.stack));

@@ -9,7 +9,7 @@
 import pLimit from "p-limit";
 import { LabEngine, StackListing } from "./engine";
 import { clearUnfinished, record, recordingEngine, stillUnfinished } from "./ledger";
-import { LabPlan, VerifyFn, runLab } from "./lifecycle";
+import { LabDeps, LabPlan, VerifyFn, runLab } from "./lifecycle";
 import { SignalSource, signalHandler } from "./signals";
 import { LabLog, LabResult, ProgressSink } from "./types";
 
@@ -39,6 +39,8 @@ export interface RunnerDeps {
   say: (text: string) => void;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** The live-system sweep after each destroy (lifecycle.ts); undefined: none. */
+  sweep?: LabDeps["sweep"];
 }
 
 export interface RunOutcome {
@@ -179,6 +181,7 @@ function runLabs(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult
             cancel: cancel.signal,
             now: d.now,
             sleep: d.sleep,
+            sweep: d.sweep,
             holding: (name, holds) => (holds ? holding.add(name) : holding.delete(name)),
           });
         } catch (e) {

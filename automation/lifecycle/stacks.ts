@@ -4,10 +4,13 @@ import { formatAge } from "../cli/duration";
 import { LabEngine } from "./engine";
 import { explain } from "./errors";
 import { table } from "../reports/summary";
+import { CREATED_TAG, TARGET_TAG, configFileTarget } from "./targets";
 
 export interface LabStackInfo {
   stack: string;
   attendee: string;
+  /** The target recorded on the stack (its tag, else the checkout's Pulumi.<stack>.yaml). */
+  target?: string;
   resourceCount?: number;
   createdAt?: Date;
   lastUpdate?: Date;
@@ -20,6 +23,7 @@ export interface LabStackInfo {
 export async function describeLabStacks(
   engine: LabEngine,
   prefix: string,
+  projectDir?: string,
   concurrency = 4,
 ): Promise<LabStackInfo[]> {
   const stacks = (await engine.list()).filter((s) => s.name.startsWith(`${prefix}-`));
@@ -34,9 +38,13 @@ export async function describeLabStacks(
           lastUpdate: s.lastUpdate,
         };
         try {
+          const tags = await engine.tags(s.name);
+          info.target = tags[TARGET_TAG] ?? (projectDir ? configFileTarget(projectDir, s.name) : undefined);
           await engine.prepare(s.name, {}, false);
           const h = await engine.history(s.name);
-          info.createdAt = h.createdAt;
+          // A stack whose first update never finished has no history: aged from its creation.
+          const created = tags[CREATED_TAG] ? new Date(tags[CREATED_TAG]) : undefined;
+          info.createdAt = h.createdAt ?? (created && !Number.isNaN(created.getTime()) ? created : undefined);
           if (h.last) info.lastResult = `${h.last.kind} ${h.last.result}`;
           const out = await engine.outputs(s.name);
           if (typeof out.serviceUrl === "string") info.serviceUrl = out.serviceUrl;
@@ -58,12 +66,13 @@ export function ageMs(info: LabStackInfo, now: number): number | undefined {
 
 export function listTable(infos: LabStackInfo[], now: number): string {
   if (infos.length === 0) return "no lab stacks";
-  const rows = [["stack", "attendee", "age", "resources", "last result", "url"]];
+  const rows = [["stack", "attendee", "target", "age", "resources", "last result", "url"]];
   for (const i of infos) {
     const age = ageMs(i, now);
     rows.push([
       i.stack,
       i.attendee,
+      i.target ?? "?",
       age === undefined ? "?" : formatAge(age),
       i.resourceCount === undefined ? "?" : String(i.resourceCount),
       i.error ? `error: ${i.error}` : (i.lastResult ?? "never updated"),

@@ -13,6 +13,10 @@ export interface StateSettings {
   envVars: Record<string, string>;
   /** `passphrase` for self-managed backends; undefined lets Pulumi Cloud use its own. */
   secretsProvider?: string;
+  /** The target whose stacks this engine runs; undefined: a reader for stacks of any target. */
+  target?: "aws" | "local";
+  /** The local toolchain's Pulumi installation (local target only); undefined: `pulumi` on PATH. */
+  pulumiRoot?: string;
   /** Set when this call generated the passphrase file. */
   createdPassphraseFile?: string;
 }

@@ -9,6 +9,7 @@ export type Phase =
   | "preview"
   | "up"
   | "verify"
+  | "sweep"
   | "refresh"
   | "destroy"
   | "remove"
@@ -26,6 +27,12 @@ export interface StepResult {
   note?: string;
   /** Destroy tries used. */
   attempts?: number;
+  /** Destroy: pending operations a refresh cleared from the state (their resources may have existed). */
+  clearedPending?: { op: string; type: string; name: string }[];
+  /** Destroy: what the check of the live system found of the lab afterwards, and removed. */
+  swept?: string[];
+  /** Destroy: what is still there after that (the destroy failed). */
+  left?: string[];
 }
 
 export interface VerifyStepResult extends StepResult {

@@ -4,9 +4,10 @@
  *
  *   {"path": ["/abs/bin", …], "env": {"PULUMI_HOME": "…", "DOCKER_CONFIG": "…", …}}
  *
- * At start the driver prepends `path` to PATH (so the Automation API finds the built `pulumi`, and
- * the engine its language host and plugins) and sets the `env` keys the environment does not
- * already set (explicit environment wins). The same values go to the workspace's env.
+ * It applies to the local target only (#9 point 3): the driver's own environment is left as it is,
+ * so an AWS lab runs the user's own `pulumi` and plugins even on a machine that ran setup:local.
+ * Local-target engines and checks get `envVars` (`path` in front of PATH; the `env` keys the
+ * environment does not already set, explicit environment winning) and the CLI in `pulumiRoot`.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -22,12 +23,14 @@ export interface Toolchain {
   file: string;
   /** The file was found and applied (possibly with problems in some entries). */
   loaded: boolean;
-  /** Entries put in front of PATH (those not already on it). */
+  /** Entries put in front of PATH for the local target (those not already on it). */
   pathAdded: string[];
-  /** Keys set from the file (those the environment did not set). */
+  /** Keys set from the file for the local target (those the environment did not set). */
   envSet: string[];
-  /** For the workspace's env: every key the file names with its effective value, and PATH. */
+  /** The local target's overlay on the environment: every key the file names with its effective value, and PATH. */
   envVars: Record<string, string>;
+  /** The installation whose `bin/pulumi` the local target runs (PulumiCommand's root); undefined: PATH's. */
+  pulumiRoot?: string;
   /** The variables as the file gives them (before the environment's own values win). */
   fileEnv: Record<string, string>;
   /** What was wrong with the file (unreadable, not JSON, bad entries skipped). */
@@ -83,10 +86,25 @@ export function emptyToolchain(file: string): Toolchain {
   return { file, loaded: false, pathAdded: [], envSet: [], envVars: {}, fileEnv: {}, problems: [] };
 }
 
-/**
- * Reads env.json (if present) and applies it to `env` in place (the driver passes `process.env`,
- * which the Automation API's `pulumi` lookup and every child process read).
- */
+/** The first `path` entry named `bin` that holds an executable `pulumi`: its parent is the root. */
+function pulumiRootOf(dirs: string[]): string | undefined {
+  for (const dir of dirs) {
+    try {
+      fs.accessSync(path.join(dir, "pulumi"), fs.constants.X_OK);
+      if (path.basename(dir) === "bin") return path.dirname(dir);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The environment of the local target's processes: `env` with the toolchain's overlay. */
+export function localEnv(env: NodeJS.ProcessEnv, t: Toolchain | undefined): NodeJS.ProcessEnv {
+  return t ? { ...env, ...t.envVars } : env;
+}
+
+/** Reads env.json (if present); `env` is only read, never changed. */
 export function loadToolchain(env: NodeJS.ProcessEnv): Toolchain {
   const file = toolchainFile(env);
   const t = emptyToolchain(file);
@@ -105,14 +123,11 @@ export function loadToolchain(env: NodeJS.ProcessEnv): Toolchain {
   t.fileEnv = { ...parsed.file.env };
   const current = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
   t.pathAdded = [...new Set(parsed.file.path)].filter((p) => !current.includes(p));
-  if (t.pathAdded.length > 0) env.PATH = [...t.pathAdded, ...current].join(path.delimiter);
-  if (parsed.file.path.length > 0 && env.PATH !== undefined) t.envVars.PATH = env.PATH;
+  if (parsed.file.path.length > 0) t.envVars.PATH = [...t.pathAdded, ...current].join(path.delimiter);
   for (const [k, v] of Object.entries(parsed.file.env)) {
-    if (env[k] === undefined) {
-      env[k] = v;
-      t.envSet.push(k);
-    }
-    t.envVars[k] = env[k] as string;
+    if (env[k] === undefined) t.envSet.push(k);
+    t.envVars[k] = env[k] ?? v;
   }
+  t.pulumiRoot = pulumiRootOf(parsed.file.path);
   return t;
 }

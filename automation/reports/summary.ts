@@ -37,7 +37,10 @@ export function summaryTable(results: LabResult[]): string {
   return table(rows);
 }
 
-/** Why each failed lab failed, one line per failed step or check. */
+/**
+ * Why each failed lab failed, one line per failed step or check; and, passed or not, what a destroy
+ * cleared from the state or swept from the live system (nothing is dropped unsaid).
+ */
 export function failureLines(results: LabResult[]): string[] {
   const lines: string[] = [];
   for (const r of results) {
@@ -50,6 +53,17 @@ export function failureLines(results: LabResult[]): string[] {
         lines.push(`${r.attendee} ${name}: ${s.error} (log: ${r.logFile})`);
       if (s && s.status === "cancelled" && s.note) lines.push(`${r.attendee} ${name}: ${s.note}`);
     }
+    for (const [name, s] of [
+      ["up", r.up],
+      ["destroy", r.destroy],
+    ] as const) {
+      if (s?.clearedPending)
+        lines.push(
+          `${r.attendee} ${name}: cleared from the state: ${s.clearedPending.map((o) => `pending ${o.op} of ${o.type} ${o.name}`).join(", ")}`,
+        );
+    }
+    const d = r.destroy;
+    if (d?.swept) lines.push(`${r.attendee} destroy: swept from the live system: ${d.swept.join(", ")}`);
     for (const c of r.verify?.checks ?? []) {
       if (c.status === "failed") lines.push(`${r.attendee} verify/${c.name}: ${c.summary}`);
     }

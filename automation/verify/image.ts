@@ -14,7 +14,8 @@ import {
 } from "./registry";
 import { CheckResult, failed, passed } from "./types";
 
-interface Descriptor {
+/** An entry of an index's `manifests`. */
+export interface Descriptor {
   mediaType?: string;
   digest?: string;
   platform?: { os?: string; architecture?: string; variant?: string };
@@ -27,7 +28,19 @@ export interface ImageExpectation {
   requiredPlatforms?: readonly string[];
 }
 
-const INDEX_TYPES: string[] = [MANIFEST_TYPES.ociIndex, MANIFEST_TYPES.dockerList];
+export const INDEX_TYPES: string[] = [MANIFEST_TYPES.ociIndex, MANIFEST_TYPES.dockerList];
+
+/** BuildKit's provenance/SBOM entries: listed in the index, but no platform a node can pull. */
+export function isAttestation(d: Descriptor): boolean {
+  return (
+    d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || d.platform?.os === "unknown"
+  );
+}
+
+/** `os/architecture` of an index entry (`?` for a missing field). */
+export function platformOf(d: Descriptor): string {
+  return `${d.platform?.os ?? "?"}/${d.platform?.architecture ?? "?"}`;
+}
 
 /** The verdict over one manifest response (pure). */
 export function checkImage(res: ManifestResponse, exp: ImageExpectation = {}): CheckResult {
@@ -65,10 +78,8 @@ export function checkImage(res: ManifestResponse, exp: ImageExpectation = {}): C
       },
     );
   }
-  const isAttestation = (d: Descriptor): boolean =>
-    d.annotations?.["vnd.docker.reference.type"] === "attestation-manifest" || d.platform?.os === "unknown";
   const images = manifest.manifests.filter((d) => !isAttestation(d));
-  const platforms = images.map((d) => `${d.platform?.os ?? "?"}/${d.platform?.architecture ?? "?"}`);
+  const platforms = images.map(platformOf);
   evidence.platforms = platforms;
   evidence.manifests = images.map((d) => ({ digest: d.digest, platform: d.platform }));
   evidence.attestations = manifest.manifests.length - images.length;

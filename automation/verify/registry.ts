@@ -1,5 +1,5 @@
 /**
- * A minimal OCI distribution client: fetch one manifest by tag or digest, with Basic auth
+ * A minimal OCI distribution client: fetch one manifest by tag or digest (or one blob), with Basic auth
  * (ECR token credentials) and the `WWW-Authenticate: Bearer` token dance of other registries.
  */
 import { createHash } from "node:crypto";
@@ -100,15 +100,34 @@ async function bearerToken(
 }
 
 /** GET /v2/<name>/manifests/<reference>, accepting indexes, lists and single manifests. */
-export async function fetchManifest(
+export function fetchManifest(
   image: ImageName,
   reference: string,
   creds?: RegistryCredentials,
   signal?: AbortSignal,
 ): Promise<ManifestResponse> {
+  return fetchPath(image, `manifests/${reference}`, Object.values(MANIFEST_TYPES).join(", "), creds, signal);
+}
+
+/** GET /v2/<name>/blobs/<digest> (e.g. an image config), with the same auth as a manifest. */
+export function fetchBlob(
+  image: ImageName,
+  digest: string,
+  creds?: RegistryCredentials,
+  signal?: AbortSignal,
+): Promise<ManifestResponse> {
+  return fetchPath(image, `blobs/${digest}`, "*/*", creds, signal);
+}
+
+async function fetchPath(
+  image: ImageName,
+  pathPart: string,
+  accept: string,
+  creds?: RegistryCredentials,
+  signal?: AbortSignal,
+): Promise<ManifestResponse> {
   const scheme = isLoopback(image.registry) ? "http" : "https";
-  const url = `${scheme}://${image.registry}/v2/${image.repository}/manifests/${reference}`;
-  const accept = Object.values(MANIFEST_TYPES).join(", ");
+  const url = `${scheme}://${image.registry}/v2/${image.repository}/${pathPart}`;
   const get = (authorization?: string): Promise<Response> =>
     fetch(url, { headers: { accept, ...(authorization ? { authorization } : {}) }, signal });
   let auth: ManifestResponse["auth"] = creds?.username ? "basic" : "none";

@@ -6,6 +6,7 @@ import { LockReport } from "../../automation/lifecycle/locks";
 import {
   LabEngine,
   OpHooks,
+  PendingOperation,
   StackHistory,
   StackListing,
   StackMissingError,
@@ -31,6 +32,8 @@ export interface StackScript {
   heldSecrets?: string[];
   /** A dead CLI's lock is on the stack (broken by the first breakStaleLocks). */
   staleLock?: boolean;
+  /** Pending operations the state holds until a refresh or destroy clears them. */
+  pending?: PendingOperation[];
   /** setTag fails with this message. */
   tagFails?: string;
 }
@@ -144,6 +147,12 @@ export class FakeEngine implements LabEngine {
 
   async refresh(stack: string): Promise<void> {
     this.calls.push(`refresh ${stack}`);
+    this.cleared.add(stack);
+  }
+  private readonly cleared = new Set<string>();
+
+  async pendingOperations(stack: string): Promise<PendingOperation[]> {
+    return this.cleared.has(stack) ? [] : (this.script(stack).pending ?? []);
   }
 
   async destroy(stack: string): Promise<void> {

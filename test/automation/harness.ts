@@ -51,6 +51,8 @@ export interface Run {
 
 export interface HarnessOptions {
   engine?: FakeEngine;
+  /** One engine per factory call instead (e.g. by `s.target`); `Run.engine` is then the first. */
+  engineFor?: (s: StateSettings) => FakeEngine;
   signals?: FakeSignals;
   env?: NodeJS.ProcessEnv;
   verify?: (serviceUrl: string | undefined) => Promise<CheckResult[]>;
@@ -66,6 +68,8 @@ export interface HarnessOptions {
   openLog?: CliDeps["openLog"];
   /** Docker credentials for the ECR push (none unless given: tests never call AWS here). */
   registryLogin?: CliDeps["registryLogin"];
+  /** The sweep after each destroy (none unless given: tests never sweep a real system here). */
+  sweepLab?: CliDeps["sweepLab"];
   /** Called as soon as main() started (e.g. to send signals). */
   during?: (engine: FakeEngine) => Promise<void>;
 }
@@ -93,7 +97,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     tty: undefined,
     engineFactory: (s) => {
       settings.push(s);
-      return engine;
+      return o.engineFor ? o.engineFor(s) : engine;
     },
     verify: async (outputs) => {
       verified.push(outputs.serviceUrl ?? "");
@@ -104,6 +108,7 @@ export async function runCli(argv: string[], o: HarnessOptions = {}): Promise<Ru
     localCluster: () => o.localCluster,
     openLog: o.openLog ?? ((stack) => memoryLog(`${stack}.log`)),
     registryLogin: o.registryLogin,
+    sweepLab: o.sweepLab,
     signals: o.signals ?? new FakeSignals(),
     exit: (code) => {
       exits.push(code);

@@ -57,6 +57,40 @@ describe("--secret and --config: what is refused (exit 2, nothing created, no va
   });
 });
 
+describe("--secret-env: the value from the environment, never on a command line", () => {
+  it("sets the variable's value as secret config", async () => {
+    const value = rand();
+    const r = await runCli(["up", ...L, "--secret-env", "demo:token=LAB_TEST_TOKEN"], {
+      env: { ...AWS_ENV, LAB_TEST_TOKEN: value },
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.engine.lastSecrets["lab-alice"], { "demo:token": value });
+    assert.equal(r.engine.lastConfig["lab-alice"]["demo:token"], undefined);
+    assert.doesNotMatch(r.out + r.err, new RegExp(value));
+  });
+
+  it("an unset variable, a bad pair and a lab setting are refused (exit 2, nothing created)", async () => {
+    const r = await runCli(
+      [
+        "up",
+        ...L,
+        "--secret-env",
+        "demo:token=NOT_SET_HERE",
+        "--secret-env",
+        "demo:x",
+        "--secret-env",
+        "replicas=LAB_R",
+      ],
+      { env: { ...AWS_ENV, LAB_R: "3" } },
+    );
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--secret-env demo:token=NOT_SET_HERE: the environment has no NOT_SET_HERE/);
+    assert.match(r.err, /--secret-env "demo:x" is not key=VARIABLE/);
+    assert.match(r.err, /--secret-env lab:replicas: lab settings are not secret/);
+    assert.deepEqual(r.engine.mutating, []);
+  });
+});
+
 describe("--secret through a run (fake engine)", () => {
   it("reaches prepare as secret config only, and is redacted from output, logs, report and JUnit", async () => {
     const secret = rand();

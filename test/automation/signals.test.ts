@@ -75,6 +75,28 @@ describe("lab signals (fake engine)", () => {
     }
   });
 
+  it("a cancelled update of an existing lab that left a pending step: listed, state refreshed, not destroyed", async () => {
+    const step = { op: "updating", type: "kubernetes:apps/v1:Deployment", name: "app" };
+    const engine = new FakeEngine({ "lab-alice": { upMs: 10_000, pending: [step] } });
+    engine.listing = [{ name: "lab-alice", resourceCount: 12 }];
+    const signals = new FakeSignals();
+    const r = await runCli(["up", "--target", "local", "--attendees", "alice"], {
+      engine,
+      signals,
+      during: async (e) => {
+        await until(() => e.of("up").length === 1);
+        signals.send("SIGINT");
+      },
+    });
+    assert.equal(r.code, 1);
+    assert.deepEqual(engine.for("lab-alice"), ["prepare", "preview", "up", "refresh"]);
+    assert.match(r.out, /alice up: update cancelled, lab left as it was \(state refreshed\)/);
+    assert.match(
+      r.out,
+      /alice up: cleared from the state: pending updating of kubernetes:apps\/v1:Deployment app/,
+    );
+  });
+
   it("first signal with --keep cancels but does not destroy", async () => {
     const engine = new FakeEngine({ "lab-alice": { upMs: 10_000 } });
     const signals = new FakeSignals();

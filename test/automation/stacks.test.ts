@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { FakeEngine } from "./fake-engine";
 import { runCli } from "./harness";
+import { TARGET_TAG } from "../../automation/lifecycle/targets";
 
 const HOUR = 3_600_000;
 
@@ -26,14 +27,16 @@ function engineWithStacks(): FakeEngine {
 }
 
 describe("lab list and reap (fake engine)", () => {
-  it("list: each lab stack with attendee, age, resources, last result and URL; other stacks left out", async () => {
-    const r = await runCli(["list"], { engine: engineWithStacks() });
+  it("list: each lab stack with attendee, target, age, resources, last result and URL; other stacks left out", async () => {
+    const engine = engineWithStacks();
+    engine.tagsOf["lab-old"] = { [TARGET_TAG]: "local" };
+    const r = await runCli(["list"], { engine });
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split("\n");
-    assert.match(lines[0], /^stack\s+attendee\s+age\s+resources\s+last result\s+url$/);
-    assert.match(r.out, /lab-old\s+old\s+30h\s+40\s+update succeeded\s+http:\/\/old\.example\/hello/);
-    assert.match(r.out, /lab-new\s+new\s+2h\s+38\s+update failed\s+http:\/\/new\.example\/hello/);
-    assert.match(r.out, /lab-blank\s+blank\s+\?\s+0\s+never updated/);
+    assert.match(lines[0], /^stack\s+attendee\s+target\s+age\s+resources\s+last result\s+url$/);
+    assert.match(r.out, /lab-old\s+old\s+local\s+30h\s+40\s+update succeeded\s+http:\/\/old\.example\/hello/);
+    assert.match(r.out, /lab-new\s+new\s+\?\s+2h\s+38\s+update failed\s+http:\/\/new\.example\/hello/);
+    assert.match(r.out, /lab-blank\s+blank\s+\?\s+\?\s+0\s+never updated/);
     assert.doesNotMatch(r.out, /prod/);
     assert.deepEqual(
       r.engine.mutating.filter((c) => !c.startsWith("prepare")),

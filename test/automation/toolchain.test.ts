@@ -6,12 +6,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { missingCliMessage } from "../../automation/cli/commands";
+import { missingCliMessage } from "../../automation/cli/engines";
 import { EngineUnavailableError } from "../../automation/lifecycle/engine";
 import {
   emptyToolchain,
   labCacheDir,
   loadToolchain,
+  localEnv,
   parseToolchainFile,
   toolchainFile,
 } from "../../automation/local/toolchain";
@@ -48,7 +49,7 @@ describe("local toolchain file (env.json)", () => {
     assert.deepEqual(env, { LAB_CACHE_DIR: dir, PATH: "/usr/bin" });
   });
 
-  it("present: prepends its path (once, in order) and sets only the variables not already set", () => {
+  it("present: its path (once, in order) and the variables not already set, for the local target only", () => {
     const dir = cacheWith({
       path: ["/lab/bin", "/usr/bin", "/lab/go/bin"],
       env: {
@@ -63,10 +64,12 @@ describe("local toolchain file (env.json)", () => {
     const t = loadToolchain(env);
     assert.equal(t.loaded, true);
     assert.deepEqual(t.problems, []);
-    assert.equal(env.PATH, "/lab/bin:/lab/go/bin:/usr/bin:/bin");
+    assert.deepEqual(
+      env,
+      { LAB_CACHE_DIR: dir, PATH: "/usr/bin:/bin", DOCKER_CONFIG: "/mine" },
+      "the driver's own environment (and so an aws lab's) is left as it is",
+    );
     assert.deepEqual(t.pathAdded, ["/lab/bin", "/lab/go/bin"]);
-    assert.equal(env.PULUMI_HOME, "/lab/pulumi");
-    assert.equal(env.DOCKER_CONFIG, "/mine", "explicit environment wins");
     assert.deepEqual(t.envSet, [
       "PULUMI_HOME",
       "PULUMI_SKIP_UPDATE_CHECK",
@@ -82,10 +85,12 @@ describe("local toolchain file (env.json)", () => {
       BUILDX_BUILDER: "lab",
     });
     assert.equal(t.fileEnv.DOCKER_CONFIG, "/lab/docker", "the file's own value is kept too");
-    // Loading twice (e.g. a shell that sourced env.sh already) adds nothing.
-    const again = loadToolchain(env);
+    assert.equal(localEnv(env, t).PULUMI_HOME, "/lab/pulumi");
+    assert.equal(localEnv(env, t).DOCKER_CONFIG, "/mine", "explicit environment wins");
+    // A shell that has the toolchain's PATH already (sourced env.sh) gets nothing added.
+    const again = loadToolchain({ ...env, PATH: t.envVars.PATH });
     assert.deepEqual(again.pathAdded, []);
-    assert.equal(env.PATH, "/lab/bin:/lab/go/bin:/usr/bin:/bin");
+    assert.equal(again.envVars.PATH, "/lab/bin:/lab/go/bin:/usr/bin:/bin");
   });
 
   it("malformed: nothing applied, the problem named; bad entries skipped one by one", () => {
@@ -191,11 +196,13 @@ describe("bin/lab.js with env.json (child process)", function () {
     fs.writeFileSync(
       path.join(dir, "env.json"),
       JSON.stringify({
-        path: [bin, path.dirname(process.execPath)],
-        env: { FAKE_PULUMI_LOG: log, FAKE_PULUMI_STATE: state, PULUMI_CONFIG_PASSPHRASE: "from-env-json" },
+        path: [bin],
+        env: { FAKE_PULUMI_LOG: log, FAKE_PULUMI_STATE: state },
       }),
     );
-    const emptyPath = fs.mkdtempSync(path.join(os.tmpdir(), "lab-nopath-"));
+    // PATH has node (the fake CLI is a node script) but no pulumi: only env.json names it.
+    const emptyPath = path.dirname(process.execPath);
+    assert.ok(!fs.existsSync(path.join(emptyPath, "pulumi")), "this test needs a PATH without pulumi");
     const r = spawnSync(
       process.execPath,
       [path.resolve(__dirname, "..", "..", "bin", "lab.js"), "list", "--backend", `file://${dir}/backend`],
@@ -207,10 +214,9 @@ describe("bin/lab.js with env.json (child process)", function () {
       .readFileSync(log, "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { args: string[]; backend: string; passphrase: string });
+      .map((l) => JSON.parse(l) as { args: string[]; backend: string });
     const ls = calls.find((c) => c.args[0] === "stack" && c.args[1] === "ls");
     assert.ok(ls, JSON.stringify(calls));
     assert.equal(ls.backend, `file://${dir}/backend`);
-    assert.equal(ls.passphrase, "from-env-json");
   });
 });

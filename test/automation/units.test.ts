@@ -86,7 +86,7 @@ describe("driver units", () => {
     assert.equal(fs.existsSync(path.join(dir, ".lab-state", "passphrase")), false);
   });
 
-  it("turns engine events into progress: planning steps and providers ignored", () => {
+  it("turns engine events into progress: planning steps and default providers ignored", () => {
     const meta = { op: "create", urn: "urn:a", type: "aws:ec2/vpc:Vpc" } as never;
     assert.deepEqual(toProgress({ sequence: 1, timestamp: 0, resOutputsEvent: { metadata: meta } }), {
       kind: "step-done",
@@ -97,8 +97,12 @@ describe("driver units", () => {
       toProgress({ sequence: 2, timestamp: 0, resourcePreEvent: { metadata: meta, planning: true } }),
       undefined,
     );
-    // Providers have step events but are not in the summary's counts (the total).
-    const provider = { op: "create", urn: "urn:p", type: "pulumi:providers:docker-build" } as never;
+    // Default providers have step events but are not in the summary's counts (the total).
+    const provider = {
+      op: "create",
+      urn: "urn:pulumi:lab-alice::multiarch-lab::pulumi:providers:docker-build::default_0_0_22",
+      type: "pulumi:providers:docker-build",
+    } as never;
     assert.equal(
       toProgress({ sequence: 4, timestamp: 0, resOutputsEvent: { metadata: provider } }),
       undefined,
@@ -106,6 +110,16 @@ describe("driver units", () => {
     assert.equal(
       toProgress({ sequence: 5, timestamp: 0, resourcePreEvent: { metadata: provider } }),
       undefined,
+    );
+    // An explicit provider (the lab's kubernetes provider) is a counted resource like any other.
+    const explicit = {
+      op: "create",
+      urn: "urn:pulumi:lab-alice::multiarch-lab::lab:index:Lab$pulumi:providers:kubernetes::lab-alice",
+      type: "pulumi:providers:kubernetes",
+    } as never;
+    assert.equal(
+      toProgress({ sequence: 6, timestamp: 0, resOutputsEvent: { metadata: explicit } })?.kind,
+      "step-done",
     );
     assert.deepEqual(
       toProgress({

@@ -62,11 +62,10 @@ describe("e2e: a driver killed mid-update, then one reap --leftovers", function 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  // Skipped: it passes when the kill lands after the namespace is in the state, and fails when the
-  // kill lands between the namespace's create and its checkpoint. Then the refresh before destroy
-  // (clearPendingCreates) drops it from state and it is left in the cluster, which is issue #9
-  // point 5 (nothing dropped silently), not yet landed. Seen both ways on this machine.
-  it.skip("SIGKILL of `lab up`'s process group leaves a lock and orphans; `reap --leftovers` clears it all", async () => {
+  // Where the kill lands decides whether the namespace's create reached the state: when it lands
+  // between the create and its checkpoint, the refresh before destroy clears the pending create, and
+  // the sweep after the destroy (#9 point 5) finds the namespace by its labels and removes it.
+  it("SIGKILL of `lab up`'s process group leaves a lock and orphans; `reap --leftovers` clears it all", async () => {
     const engineLog = path.join(ROOT, ".lab-logs", `${stack}.log`);
     const args = ["--target", "local", "--stack-prefix", PREFIX, "--backend", backend];
     const up = spawn(

@@ -1,0 +1,109 @@
+/**
+ * The commands that act on stacks as they are: `list`, `reap --older-than`, and `verify --url` (no
+ * stack at all). `list` and `reap` read each stack's own target (lifecycle/targets.ts), so one
+ * `reap` handles local and aws labs together.
+ */
+import { TARGETS, Target } from "../../infra/config";
+import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
+import { LabResult } from "../lifecycle/types";
+import { memoryLog } from "../reports/logs";
+import { verifyUrl } from "../verify";
+import { CliDeps, finish, labCommand, usageError } from "./commands";
+import { targetEngine } from "./engines";
+import { EXIT } from "./exit";
+import { leftoversCommand } from "./leftovers";
+import * as v from "./validate";
+
+export async function verifyUrlCommand(
+  o: v.RawOptions,
+  d: CliDeps,
+  problems: v.Problems,
+  started: number,
+): Promise<number> {
+  const url = v.url(o.url as string, problems);
+  const expect = v.expectArchs(o.expectArch, problems);
+  const requests = v.positiveInt("--requests", o.requests, 40, problems);
+  const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
+  if (o.attendees || o.attendeesFile)
+    problems.add("--url checks one endpoint without a stack: drop --attendees/--attendees-file");
+  if (problems.list.length > 0) return usageError(d, "verify", problems.list);
+  const log = memoryLog(url);
+  const t0 = d.now();
+  const check = await verifyUrl(
+    url,
+    { expectArchs: expect },
+    { requests, trafficDeadlineMs, ...d.verifyOptions, note: (t) => d.out(t) },
+  );
+  const r: LabResult = {
+    attendee: "url",
+    stack: url,
+    logFile: log.path,
+    serviceUrl: url,
+    verify: {
+      status: check.status === "failed" ? "failed" : "passed",
+      durationMs: d.now() - t0,
+      checks: [check],
+    },
+    passed: check.status !== "failed",
+    holdsResources: false,
+  };
+  d.out(`traffic: ${check.status}: ${check.summary}`);
+  return finish(
+    d,
+    "verify",
+    o,
+    started,
+    { results: [r], interrupted: false, leftovers: [] },
+    { url, expect, requests, trafficDeadlineMs },
+  );
+}
+
+export async function listCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
+  const problems = new v.Problems();
+  const prefix = v.stackPrefix(o.stackPrefix, problems);
+  v.backend(o.backend, problems);
+  if (problems.list.length > 0) return usageError(d, "list", problems.list);
+  const engine = await targetEngine(d, "list", o, undefined);
+  if (typeof engine === "number") return engine;
+  d.out(listTable(await describeLabStacks(engine, prefix, d.projectDir), d.now()));
+  return EXIT.ok;
+}
+
+export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
+  const problems = new v.Problems();
+  if (o.leftovers) return leftoversCommand("reap", o, d);
+  const prefix = v.stackPrefix(o.stackPrefix, problems);
+  v.backend(o.backend, problems);
+  if (o.olderThan === undefined)
+    problems.add("--older-than <duration> (e.g. 12h) or --leftovers is required: which stacks to reap");
+  const olderThan = v.duration("--older-than", o.olderThan, 0, problems);
+  if (o.target !== undefined && !TARGETS.includes(o.target as Target))
+    problems.add(`--target "${o.target}" is not one of ${TARGETS.join(", ")}`);
+  if (problems.list.length > 0) return usageError(d, "reap", problems.list);
+  const reader = await targetEngine(d, "reap", o, undefined);
+  if (typeof reader === "number") return reader;
+  const now = d.now();
+  // --target narrows the reap to labs of that target (or none recorded); each is destroyed with its own.
+  const infos = (await describeLabStacks(reader, prefix, d.projectDir)).filter(
+    (i) => o.target === undefined || i.target === undefined || i.target === o.target,
+  );
+  const old = infos.filter((i) => (ageMs(i, now) ?? -1) >= olderThan);
+  for (const i of infos.filter((x) => ageMs(x, now) === undefined))
+    d.out(`skipping ${i.stack}: age unknown (never updated, and made before stacks recorded their creation)`);
+  if (old.length === 0) {
+    d.out(`no lab stacks older than ${o.olderThan}`);
+    return EXIT.ok;
+  }
+  d.out(`reaping ${old.length} stack(s): ${old.map((i) => i.stack).join(", ")}`);
+  return labCommand(
+    "destroy",
+    {
+      ...o,
+      target: undefined,
+      attendees: [old.map((i) => i.stack.slice(prefix.length + 1)).join(",")],
+      attendeesFile: undefined,
+      config: [],
+    },
+    d,
+  );
+}

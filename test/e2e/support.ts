@@ -1,0 +1,149 @@
+// What the end-to-end tests share: the real CLI run as a user runs it, and the checks that nothing
+// of a lab is left (stack, registry tag, namespace, cluster process, verify container).
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/local/cluster";
+import { labCacheDir } from "../../automation/local/toolchain";
+import { MANIFEST_TYPES } from "../../automation/verify/registry";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const CACHE = labCacheDir(process.env);
+export const REGISTRY = "127.0.0.1:5000";
+
+export const KUBE_DIR = kubeDir(process.env);
+
+/** The cluster setup:local built, as env.json records it. */
+export function kubeconfigPath(): string {
+  const env = JSON.parse(fs.readFileSync(path.join(CACHE, "env.json"), "utf8")).env as Record<string, string>;
+  const file = process.env.LAB_KUBECONFIG ?? env.LAB_KUBECONFIG;
+  if (!file) throw new Error("env.json has no LAB_KUBECONFIG: run `npm run setup:local` first");
+  return file;
+}
+
+export function kubectl(...args: string[]): string {
+  const bin = path.join(KUBE_DIR, "bin", "kubectl");
+  const r = spawnSync(fs.existsSync(bin) ? bin : "kubectl", ["--kubeconfig", kubeconfigPath(), ...args], {
+    encoding: "utf8",
+  });
+  assert.equal(r.status, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The lab's own cluster's processes still running, as "<pid> <command line>". */
+export function clusterProcesses(): string[] {
+  return ownClusterProcesses(process.env).map((p) => `${p.pid} ${p.cmd}`);
+}
+
+/** The setup scripts, as a user would run them (the joined-cluster test runs the cluster itself). */
+export function setupScript(name: string, ...args: string[]): void {
+  const r = spawnSync("bash", [path.join(ROOT, "scripts", "setup", name), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LAB_SETUP_VERIFY: "0" },
+  });
+  assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
+}
+
+/** Namespaces of these labs still in the cluster (any phase, Terminating included). */
+export function labNamespaces(attendees: string[]): string[] {
+  const names = kubectl("get", "ns", "-o", "jsonpath={.items[*].metadata.name}").split(/\s+/);
+  return attendees.map((a) => `lab-${a}`).filter((n) => names.includes(n));
+}
+
+export interface Check {
+  name: string;
+  status: string;
+  summary: string;
+  evidence: Record<string, unknown>;
+}
+export interface Report {
+  passed: boolean;
+  interrupted: boolean;
+  exitCode: number;
+  labs: {
+    attendee: string;
+    stack: string;
+    passed: boolean;
+    holdsResources: boolean;
+    up?: { status: string; error?: string };
+    verify?: { status: string; checks: Check[] };
+    destroy?: { status: string; attempts?: number };
+  }[];
+}
+
+/**
+ * Runs the real CLI; resolves with its exit code, output and JSON report. `onOutput` sees the
+ * output so far (and the child), e.g. to send a signal at a given phase.
+ */
+export function lab(
+  args: string[],
+  dir: string,
+  onOutput?: (out: string, child: ReturnType<typeof spawn>) => void,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; report: Report }> {
+  const reportFile = path.join(dir, "report.json");
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, "bin/lab.js"), ...args, "--backend", `file://${dir}/state`, "--report", reportFile],
+    { cwd: ROOT, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "e2e", CI: "true", ...env } },
+  );
+  let out = "";
+  const collect = (c: Buffer) => {
+    out += String(c);
+    onOutput?.(out, child);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      try {
+        resolve({ code: code ?? -1, out, report: JSON.parse(fs.readFileSync(reportFile, "utf8")) });
+      } catch (err) {
+        reject(new Error(`lab exited ${code} without a report: ${err}\n${out}`));
+      }
+    });
+  });
+}
+
+/** Stacks the file backend still has (the engine keeps `.bak` copies of removed ones). */
+export function stacksIn(dir: string): string[] {
+  const stacks = path.join(dir, "state", ".pulumi", "stacks");
+  if (!fs.existsSync(stacks)) return [];
+  return fs
+    .readdirSync(stacks, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".json"));
+}
+
+export async function tagStatus(attendee: string): Promise<number> {
+  const res = await fetch(`http://${REGISTRY}/v2/lab-${attendee}/hello/manifests/latest`, {
+    headers: { accept: [MANIFEST_TYPES.ociIndex, MANIFEST_TYPES.dockerList].join(", ") },
+  });
+  return res.status;
+}
+
+export function verifyContainers(): string[] {
+  const ps = spawnSync("docker", ["ps", "-aq", "--filter", "name=lab-verify-"], { encoding: "utf8" });
+  assert.equal(ps.status, 0, ps.stderr);
+  return ps.stdout.split("\n").filter(Boolean);
+}
+
+/**
+ * Nothing of these labs is left: no stack, no image in the registry, no verify container, and
+ * either no cluster process at all (the lab's own cluster, `stopped`) or, in a cluster the lab
+ * only joined, no namespace (hence no pod) of theirs.
+ */
+export async function assertNothingLeft(
+  dir: string,
+  attendees: string[],
+  cluster: "stopped" | "joined" = "stopped",
+): Promise<void> {
+  assert.deepEqual(stacksIn(dir), [], "stacks left in the backend");
+  if (cluster === "stopped") assert.deepEqual(clusterProcesses(), [], "cluster processes left");
+  else assert.deepEqual(labNamespaces(attendees), [], "lab namespaces left in the cluster");
+  for (const a of attendees)
+    assert.equal(await tagStatus(a), 404, `lab-${a}/hello:latest still in the registry`);
+  assert.deepEqual(verifyContainers(), [], "verify containers left");
+}
