@@ -1,7 +1,8 @@
 /**
- * The hello app on any Kubernetes cluster: a namespace (unless given), a Deployment of the
- * digest-pinned multi-platform image placed over architectures, and a Service. Target-agnostic: it
- * needs only a provider and an image reference (EKS today, a local cluster next).
+ * The app on any Kubernetes cluster: a namespace (unless given), a Deployment of the digest-pinned
+ * multi-platform image placed over architectures, a Service, a PodDisruptionBudget (with more than
+ * one replica) and a NetworkPolicy. Target-agnostic: it needs only a provider and an image
+ * reference. The bundled hello app by default; `settings` (the app keys) run any HTTP service.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,6 +10,10 @@ import { Arch } from "./arch";
 import { Placement } from "./config";
 import { labLabels, labNames } from "./names";
 import {
+  AppSettings,
+  DEFAULT_APP_SETTINGS,
+  disruptionBudgetSpec,
+  networkPolicySpec,
   loadBalancerAnnotations,
   placementProblems,
   podTemplate,
@@ -42,6 +47,8 @@ export interface AppArgs {
   clusterArchs?: Arch[];
   /** The container's memory limit (default `128Mi`). */
   memoryLimit?: string;
+  /** Port, probes, env and check path of the service (default: the bundled hello app). */
+  settings?: AppSettings;
 }
 
 export class App extends pulumi.ComponentResource {
@@ -50,7 +57,7 @@ export class App extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   /** Labels selecting the app's pods (`kubectl get pods -l …`). */
   public readonly podSelector: Record<string, string>;
-  /** `http://<load balancer>/hello`; undefined for a NodePort Service. */
+  /** `http://<load balancer><checkPath>`; undefined for a NodePort Service. */
   public readonly url: pulumi.Output<string | undefined>;
   /** The Service's node port (NodePort Services; undefined for a load balancer). */
   public readonly nodePort: pulumi.Output<number | undefined>;
@@ -63,6 +70,7 @@ export class App extends pulumi.ComponentResource {
     const problems = placementProblems(args.placement, replicas);
     if (problems.length > 0) throw new Error(`app ${name}: ${problems.join("; ")}`);
     const serviceType = args.serviceType ?? "LoadBalancer";
+    const settings = args.settings ?? DEFAULT_APP_SETTINGS;
     const names = labNames(args);
     const labels = labLabels(args.workshop, args.attendee);
     const selector = { "app.kubernetes.io/name": APP_NAME, "app.kubernetes.io/instance": names.base };
@@ -104,6 +112,7 @@ export class App extends pulumi.ComponentResource {
             taintArm: args.taintArm ?? false,
             clusterArchs: args.clusterArchs,
             memoryLimit: args.memoryLimit,
+            settings,
             selector,
             labels,
           }),
@@ -130,11 +139,28 @@ export class App extends pulumi.ComponentResource {
       childOpts,
     );
 
+    // One pod stays through node drains; with a single replica a budget would block every drain.
+    if (replicas > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: { name: APP_NAME, namespace, labels }, spec: disruptionBudgetSpec(selector) },
+        childOpts,
+      );
+    }
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-netpol`,
+      { metadata: { name: APP_NAME, namespace, labels }, spec: networkPolicySpec(selector, settings.port) },
+      childOpts,
+    );
+
     this.namespace = namespace;
     this.deploymentName = deployment.metadata.name;
     this.serviceName = service.metadata.name;
     this.podSelector = selector;
-    this.url = serviceType === "LoadBalancer" ? service.status.apply(serviceUrl) : pulumi.output(undefined);
+    this.url =
+      serviceType === "LoadBalancer"
+        ? service.status.apply((st) => serviceUrl(st, settings.checkPath))
+        : pulumi.output(undefined);
     this.nodePort =
       serviceType === "NodePort"
         ? service.spec.apply((s) => s.ports?.find((p) => p.name === "http")?.nodePort)

@@ -4,6 +4,7 @@
  * and the tests all apply the same rules, and bad input fails before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { APP_DEFAULTS, AppConfig, parseAppConfig } from "./appConfig";
 import { ARCHS, Arch, archOfInstanceTypes, platformOf } from "./arch";
 import { DEFAULT_WORKSHOP } from "./names";
 
@@ -38,7 +39,8 @@ const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 // DNS-1123 label: the attendee becomes part of Kubernetes and AWS names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export interface LabConfig {
+/** Every lab:* value; the app keys (lab:appDir, lab:image, lab:appPort, …) are in infra/appConfig.ts. */
+export interface LabConfig extends AppConfig {
   /** Who the lab is for; part of every physical name and tag. */
   attendee: string;
   /** The workshop (the driver's stack prefix); with the attendee, part of every name and tag. */
@@ -100,6 +102,7 @@ export const DEFAULTS = {
   localRegistry: "127.0.0.1:5000",
   kubeconfig: "",
   clusterArchs: ARCHS.join(","),
+  ...APP_DEFAULTS,
 };
 
 /**
@@ -286,6 +289,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
       `lab:localRegistry "${localRegistry}" is not host:port (such as 127.0.0.1:5000): no scheme, path or spaces`,
     );
   }
+  const app = parseAppConfig(raw, problems);
   if (target === "aws" && region === undefined) {
     problems.push("aws:region is required for the aws target: `pulumi config set aws:region eu-west-1`");
   }
@@ -312,6 +316,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     kubeconfig,
     clusterArchs,
     region,
+    ...app,
   };
 }
 

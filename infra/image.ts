@@ -7,6 +7,15 @@ import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { PROJECT_ROOT } from "./appConfig";
+import { localPulls, RegistryGet } from "./baseImages";
+import {
+  afterBaseImageCheck,
+  buildArgsFor,
+  dockerfileBuild,
+  fromProjectRoot,
+  hostPlatform,
+} from "./buildInputs";
 import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
 import { PushedImage } from "./localRegistry";
 import { CACHE_TAG, labNames, labTags } from "./names";
@@ -37,10 +46,17 @@ export interface ImageArgs {
   baseImage?: string;
   /** Build-stage image with npm (BUILD_IMAGE); "" means baseImage. */
   buildImage?: string;
-  /** Build context, relative to the project root. Defaults to `app`. */
+  /** Build context (lab:appDir), relative to the project root or absolute. Defaults to `app`. */
   context?: string;
-  /** Dockerfile path, relative to the project root. Defaults to `<context>/Dockerfile`. */
+  /** Dockerfile path (lab:dockerfile), relative to the context. Defaults to `Dockerfile`. */
   dockerfile?: string;
+  /** The build machine's platform, for the emulation warning; defaults to this machine's. */
+  builderPlatform?: string;
+  /**
+   * Local registry only: how to ask it for the FROM images it should hold (checked before the build,
+   * infra/baseImages.ts); undefined skips the check.
+   */
+  registryGet?: RegistryGet;
 }
 
 /**
@@ -69,17 +85,7 @@ export function fullTag(repository: string, tag: string): string {
   return `${repository}:${tag}`;
 }
 
-/** The project root (where Pulumi.yaml is), one level above this file. */
-export const PROJECT_ROOT = path.resolve(__dirname, "..");
-
-/**
- * A project-relative path as the engine's working directory sees it. The program runs with its
- * `main` directory (infra/) as working directory; a relative result keeps the provider's inputs
- * the same in every clone.
- */
-export function fromProjectRoot(relative: string): string {
-  return path.relative(process.cwd(), path.join(PROJECT_ROOT, relative)) || ".";
-}
+export { PROJECT_ROOT, buildArgsFor, fromProjectRoot, hostPlatform };
 
 /** The digest-pinned reference of the pushed image index: `<repository>@sha256:…`. */
 export function digestRef(repository: string, digest: string): string {
@@ -87,17 +93,6 @@ export function digestRef(repository: string, digest: string): string {
     throw new Error(`image build returned digest "${digest}"; expected sha256:<64 hex> from a pushed index`);
   }
   return `${repository}@${digest}`;
-}
-
-/** Build args: only for images configured, so the Dockerfile's defaults apply otherwise. */
-export function buildArgsFor(
-  baseImage: string | undefined,
-  buildImage?: string,
-): Record<string, string> | undefined {
-  const args: Record<string, string> = {};
-  if (baseImage) args.BASE_IMAGE = baseImage;
-  if (buildImage || baseImage) args.BUILD_IMAGE = (buildImage || baseImage) as string;
-  return Object.keys(args).length > 0 ? args : undefined;
 }
 
 /**
@@ -175,6 +170,20 @@ export class Image extends pulumi.ComponentResource {
     const names = labNames(args);
     const tag = args.tag ?? DEFAULT_IMAGE_TAG;
     const context = fromProjectRoot(args.context ?? "app");
+    const dockerfile = path.resolve(PROJECT_ROOT, args.context ?? "app", args.dockerfile ?? "Dockerfile");
+    const { buildArgs, stages, builder } = dockerfileBuild(
+      dockerfile,
+      args,
+      (m) => void pulumi.log.warn(m, this),
+    );
+    const pulls =
+      args.registry.kind === "local"
+        ? localPulls(stages, args.registry.address, args.platforms, builder)
+        : [];
+    const location =
+      args.registry.kind === "local" && args.registryGet && pulls.length > 0
+        ? afterBaseImageCheck(context, args.registry.address, pulls, args.registryGet)
+        : context;
 
     let repositoryUrl: pulumi.Output<string>;
     let registry: pulumi.Output<RegistryInfo>;
@@ -221,14 +230,15 @@ export class Image extends pulumi.ComponentResource {
     const image = new dockerbuild.Image(
       `${name}-build`,
       {
-        context: { location: context },
-        dockerfile: {
-          location: args.dockerfile ? fromProjectRoot(args.dockerfile) : `${context}/Dockerfile`,
-        },
+        context: { location },
+        dockerfile: { location: fromProjectRoot(path.relative(PROJECT_ROOT, dockerfile)) },
         platforms: args.platforms as dockerbuild.Platform[],
         tags: [fullyQualified],
-        buildArgs: buildArgsFor(args.baseImage, args.buildImage),
-        labels: { ...labTags(args.workshop, args.attendee), "org.opencontainers.image.title": "hello" },
+        buildArgs,
+        labels: {
+          ...labTags(args.workshop, args.attendee),
+          "org.opencontainers.image.title": path.basename(path.resolve(PROJECT_ROOT, args.context ?? "app")),
+        },
         cacheFrom: cache?.cacheFrom,
         cacheTo: cache?.cacheTo,
         // ECR: push the tags. Local registry: plain HTTP, so an explicit insecure registry export.

@@ -37,3 +37,7 @@ export const namespace = lab.namespace;
 export const podSelector = lab.podSelector;
 export const clusterAdmin = lab.clusterAdmin;
 export const placementEffective = lab.placementEffective;
+export const checkPath = lab.checkPath;
+export const expectStatus = lab.expectStatus;
+export const expectBody = lab.expectBody;
+export const appPort = lab.appPort;

@@ -9,12 +9,14 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "./app";
+import { registryOf } from "./appConfig";
+import { httpGet } from "./baseImages";
 import { Cluster } from "./cluster";
 import { LabConfig, Placement, Target } from "./config";
 import { Image, RegistryInfo } from "./image";
 import { labNames, labTags, nameLimitProblems } from "./names";
 import { NodeGroupDescription } from "./nodegroups";
-import { HELLO_PATH } from "./workload";
+import { appSettings } from "./workload";
 
 /** The stack outputs: the contract with the `lab` driver (docs/ARCHITECTURE.md). */
 export interface LabExports {
@@ -28,6 +30,13 @@ export interface LabExports {
   imageRef: pulumi.Output<string>;
   imageTag: pulumi.Output<string>;
   registry: pulumi.Output<RegistryInfo>;
+  /** What verify requests through the Service (the serviceUrl's path), and what it must answer. */
+  checkPath: string;
+  expectStatus: number;
+  /** Regular expression source the body must match; "" for any body. */
+  expectBody: string;
+  /** The container port. */
+  appPort: number;
   // aws target only (undefined, hence absent from the stack outputs, for local):
   clusterName?: pulumi.Output<string>;
   kubeconfig?: pulumi.Output<string>;
@@ -59,6 +68,10 @@ export function buildLab(cfg: LabConfig): LabExports {
     placement: cfg.placement,
     replicas: cfg.replicas,
     platforms: cfg.platforms,
+    checkPath: cfg.checkPath,
+    expectStatus: cfg.expectStatus,
+    expectBody: cfg.expectBody,
+    appPort: cfg.appPort,
   };
   // The same image on both targets; only the registry differs.
   const imageArgs = {
@@ -67,35 +80,46 @@ export function buildLab(cfg: LabConfig): LabExports {
     platforms: cfg.platforms,
     baseImage: cfg.baseImage,
     buildImage: cfg.buildImage,
+    context: cfg.appDir,
+    dockerfile: cfg.dockerfile,
   };
-  const imageOutputs = (image: Image) => ({
-    imageRef: image.ref,
-    imageTag: image.tag,
-    registry: image.registry,
-  });
+  const imageOutputs = (image: Image | undefined) =>
+    image
+      ? { imageRef: image.ref, imageTag: image.tag, registry: image.registry }
+      : // lab:image: no build, no repository; the reference is deployed (and verified) as is.
+        {
+          imageRef: pulumi.output(cfg.image),
+          imageTag: pulumi.output(cfg.image),
+          registry: pulumi.output({ server: registryOf(cfg.image) }),
+        };
+  const prebuilt = cfg.image !== "";
 
   if (cfg.target === "local") {
-    const image = new Image("image", {
-      ...imageArgs,
-      registry: { kind: "local", address: cfg.localRegistry },
-    });
+    const image = prebuilt
+      ? undefined
+      : new Image("image", {
+          ...imageArgs,
+          registry: { kind: "local", address: cfg.localRegistry },
+          // The base images setup:local pushed must be there (LAB_BASE_IMAGE_CHECK=off skips the check).
+          registryGet: process.env.LAB_BASE_IMAGE_CHECK === "off" ? undefined : httpGet,
+        });
     const outputs = { ...common, ...imageOutputs(image) };
     if (cfg.kubeconfig === "") return outputs;
-    return { ...outputs, ...localApp(cfg, image.ref) };
+    return { ...outputs, ...localApp(cfg, outputs.imageRef) };
   }
 
   const awsProvider = labAwsProvider(cfg);
   const withAws = { providers: [awsProvider] };
-  const image = new Image(
-    "image",
-    { ...imageArgs, registry: { kind: "ecr", region: cfg.region as string } },
-    withAws,
-  );
+  const image = prebuilt
+    ? undefined
+    : new Image("image", { ...imageArgs, registry: { kind: "ecr", region: cfg.region as string } }, withAws);
+  const images = imageOutputs(image);
   const cluster = new Cluster("lab", { ...cfg, awsProvider }, withAws);
   // The app's resources use cluster.provider, which waits for both node groups.
   const app = new App("app", {
     provider: cluster.provider,
-    image: image.ref,
+    image: images.imageRef,
+    settings: appSettings(cfg),
     attendee: cfg.attendee,
     workshop: cfg.workshop,
     placement: cfg.placement,
@@ -113,7 +137,7 @@ export function buildLab(cfg: LabConfig): LabExports {
 
   return {
     ...common,
-    ...imageOutputs(image),
+    ...images,
     clusterName: cluster.clusterName,
     kubeconfig: cluster.kubeconfig,
     nodeGroups: cluster.nodeGroups,
@@ -143,6 +167,7 @@ function localApp(cfg: LabConfig, image: pulumi.Output<string>) {
   const app = new App("app", {
     provider,
     image,
+    settings: appSettings(cfg),
     attendee: cfg.attendee,
     workshop: cfg.workshop,
     placement: cfg.placement,
@@ -158,7 +183,7 @@ function localApp(cfg: LabConfig, image: pulumi.Output<string>) {
     kubeconfig,
     namespace: app.namespace,
     podSelector: app.podSelector,
-    serviceUrl: app.nodePort.apply((port) => (port ? `http://127.0.0.1:${port}${HELLO_PATH}` : undefined)),
+    serviceUrl: app.nodePort.apply((port) => (port ? `http://127.0.0.1:${port}${cfg.checkPath}` : undefined)),
     placementEffective: app.placementEffective,
   };
 }

@@ -1,10 +1,13 @@
 /**
  * Plain functions that build the app's Kubernetes specs: placement over architectures, the pod
- * template (probes, limits, a restricted security context, downward-API env), and the Service.
- * No Pulumi calls here, so tests assert on the exact objects the App component applies.
+ * template (probes, limits, a restricted security context, downward-API env), the Service, the
+ * PodDisruptionBudget and the NetworkPolicy. No Pulumi calls here, so tests assert on the exact
+ * objects the App component applies. The specs pass kube-score without a critical finding
+ * (docs/APP.md lists the deliberate warnings).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { APP_DEFAULTS, AppConfig } from "./appConfig";
 import { ARCHS, Arch } from "./arch";
 import { Placement, PLACEMENTS } from "./config";
 import { ARM_TAINT } from "./nodegroups";
@@ -13,10 +16,35 @@ type PodSpec = k8s.types.input.core.v1.PodSpec;
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 
 export const ARCH_KEY = "kubernetes.io/arch";
-export const CONTAINER_PORT = 8080;
 export const SERVICE_PORT = 80;
-export const HEALTH_PATH = "/healthz";
-export const HELLO_PATH = "/hello";
+/** User and group the pods run as: numeric, and above 10000 as kube-score recommends. */
+export const RUN_AS_ID = 10001;
+
+/** The service the pods run, from the app keys (lab:appPort, lab:healthPath, lab:checkPath, lab:appEnv). */
+export interface AppSettings {
+  /** The container port (named `http`; also passed as PORT). */
+  port: number;
+  /** Readiness probe path. */
+  healthPath: string;
+  /** The path in the serviceUrl output (what verify requests). */
+  checkPath: string;
+  /** Extra environment; an entry replaces a built-in variable of the same name. */
+  env: Record<string, string>;
+}
+
+/** The bundled hello app's settings: the app keys' defaults. */
+export const DEFAULT_APP_SETTINGS: AppSettings = appSettings({
+  appPort: APP_DEFAULTS.appPort,
+  healthPath: APP_DEFAULTS.healthPath,
+  checkPath: APP_DEFAULTS.checkPath,
+  appEnv: {},
+});
+
+export function appSettings(
+  cfg: Pick<AppConfig, "appPort" | "healthPath" | "checkPath" | "appEnv">,
+): AppSettings {
+  return { port: cfg.appPort, healthPath: cfg.healthPath, checkPath: cfg.checkPath, env: { ...cfg.appEnv } };
+}
 
 export type ServiceType = "LoadBalancer" | "NodePort";
 
@@ -154,59 +182,101 @@ export interface PodTemplateOptions {
   selector: Record<string, string>;
   /** Additional labels on the pods. */
   labels: Record<string, string>;
+  /** Port, probes and env of the service (default: the bundled hello app). */
+  settings?: AppSettings;
 }
 
 /** Seconds a terminating pod keeps serving before SIGTERM (a native sleep hook, no binary needed). */
 export const PRESTOP_SLEEP_SECONDS = 5;
 
-/** The pod template: one hardened container serving HTTP on CONTAINER_PORT. */
-export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodTemplateSpec {
-  const probe = (initialDelaySeconds: number) => ({
-    httpGet: { path: HEALTH_PATH, port: "http" },
-    initialDelaySeconds,
-    periodSeconds: 10,
-    timeoutSeconds: 2,
-    failureThreshold: 3,
-  });
+/** Container env: PORT and the downward API, then lab:appEnv (which replaces a same-named built-in). */
+export function containerEnv(s: AppSettings): k8s.types.input.core.v1.EnvVar[] {
   const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+  const builtIn = [
+    { name: "PORT", value: String(s.port) },
+    fieldEnv("NODE_NAME", "spec.nodeName"),
+    fieldEnv("POD_NAME", "metadata.name"),
+    fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+  ];
+  return [
+    ...builtIn.filter((e) => !(e.name in s.env)),
+    ...Object.entries(s.env).map(([name, value]) => ({ name, value })),
+  ];
+}
+
+/**
+ * The pod template: one hardened container serving HTTP on the app port. Readiness asks the health
+ * path; liveness only checks that the port accepts connections, so the two differ (kube-score:
+ * identical probes are dangerous) and a draining pod, whose health answers 503, is not restarted.
+ */
+export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodTemplateSpec {
+  const s = o.settings ?? DEFAULT_APP_SETTINGS;
+  const placed = scheduling(o.placement, o.taintArm, o.selector, o.clusterArchs);
   return {
     metadata: { labels: { ...o.labels, ...o.selector } },
     spec: {
-      ...scheduling(o.placement, o.taintArm, o.selector, o.clusterArchs),
+      ...placed,
+      affinity: {
+        ...placed.affinity,
+        // Replicas of one architecture on different nodes where there are several (a preference only).
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: {
+                topologyKey: "kubernetes.io/hostname",
+                labelSelector: { matchLabels: o.selector },
+              },
+            },
+          ],
+        },
+      },
       automountServiceAccountToken: false,
       // Above PRESTOP_SLEEP_SECONDS + the app's own 10 s drain (docs/APP.md).
       terminationGracePeriodSeconds: 30,
       securityContext: {
         runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
+        runAsUser: RUN_AS_ID,
+        runAsGroup: RUN_AS_ID,
         seccompProfile: { type: "RuntimeDefault" },
       },
       containers: [
         {
           name: "hello",
           image: o.image,
-          imagePullPolicy: "IfNotPresent",
-          ports: [{ name: "http", containerPort: CONTAINER_PORT, protocol: "TCP" }],
-          env: [
-            { name: "PORT", value: String(CONTAINER_PORT) },
-            fieldEnv("NODE_NAME", "spec.nodeName"),
-            fieldEnv("POD_NAME", "metadata.name"),
-            fieldEnv("POD_NAMESPACE", "metadata.namespace"),
-          ],
-          readinessProbe: probe(2),
-          livenessProbe: probe(10),
+          // Pinned by digest, so Always costs a manifest check per start, not a pull; it also
+          // re-checks registry access each time (kube-score's container-image-pull-policy).
+          imagePullPolicy: "Always",
+          ports: [{ name: "http", containerPort: s.port, protocol: "TCP" }],
+          env: containerEnv(s),
+          readinessProbe: {
+            httpGet: { path: s.healthPath, port: "http" },
+            initialDelaySeconds: 2,
+            periodSeconds: 5,
+            timeoutSeconds: 2,
+            failureThreshold: 3,
+          },
+          livenessProbe: {
+            tcpSocket: { port: "http" },
+            initialDelaySeconds: 15,
+            periodSeconds: 20,
+            timeoutSeconds: 5,
+            failureThreshold: 3,
+          },
           // Keep serving while the load balancer deregisters the pod; SIGTERM comes after.
           lifecycle: { preStop: { sleep: { seconds: PRESTOP_SLEEP_SECONDS } } },
           resources: {
-            requests: { cpu: "50m", memory: "64Mi" },
-            limits: { cpu: "250m", memory: o.memoryLimit ?? "128Mi" },
+            // Ephemeral storage (logs, /tmp) with request = limit, as kube-score asks.
+            requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": EPHEMERAL_STORAGE },
+            limits: { cpu: "250m", memory: o.memoryLimit ?? "128Mi", "ephemeral-storage": EPHEMERAL_STORAGE },
           },
           securityContext: {
             allowPrivilegeEscalation: false,
+            privileged: false,
             readOnlyRootFilesystem: true,
             runAsNonRoot: true,
-            runAsUser: 1000,
+            runAsUser: RUN_AS_ID,
+            runAsGroup: RUN_AS_ID,
             capabilities: { drop: ["ALL"] },
             seccompProfile: { type: "RuntimeDefault" },
           },
@@ -219,6 +289,32 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
   };
 }
 
+/** Ephemeral storage per container: container logs (kubelet keeps up to 5 x 10Mi) plus /tmp. */
+export const EPHEMERAL_STORAGE = "128Mi";
+
+/** A PodDisruptionBudget spec keeping one pod through voluntary disruptions (node drains). */
+export function disruptionBudgetSpec(
+  selector: Record<string, string>,
+): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+  return { minAvailable: 1, selector: { matchLabels: selector } };
+}
+
+/**
+ * The pods' NetworkPolicy: ingress only to the app port (from anywhere: the load balancer, node
+ * ports, probes); egress open on purpose, since a user's service may call anything (docs/APP.md).
+ */
+export function networkPolicySpec(
+  selector: Record<string, string>,
+  port: number,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: selector },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ ports: [{ port, protocol: "TCP" }] }],
+    egress: [{}],
+  };
+}
+
 /** Service spec: port SERVICE_PORT to the pods' `http` port. */
 export function serviceSpec(type: ServiceType, selector: Record<string, string>): ServiceSpec {
   return {
@@ -228,9 +324,12 @@ export function serviceSpec(type: ServiceType, selector: Record<string, string>)
   };
 }
 
-/** `http://<host>/hello` from a Service status, or undefined before a load balancer exists. */
-export function serviceUrl(status: k8s.types.output.core.v1.ServiceStatus | undefined): string | undefined {
+/** `http://<host><checkPath>` from a Service status, or undefined before a load balancer exists. */
+export function serviceUrl(
+  status: k8s.types.output.core.v1.ServiceStatus | undefined,
+  checkPath: string = DEFAULT_APP_SETTINGS.checkPath,
+): string | undefined {
   const ingress = status?.loadBalancer?.ingress?.[0];
   const host = ingress?.hostname || ingress?.ip;
-  return host ? `http://${host}${HELLO_PATH}` : undefined;
+  return host ? `http://${host}${checkPath}` : undefined;
 }

@@ -19,6 +19,24 @@ const archTerm = (values: string[]) => ({
   },
 });
 
+/** The pod affinity: node affinity on the archs, and the preferred spread over hosts. */
+const placed = (values: string[]) => ({
+  ...archTerm(values),
+  podAntiAffinity: {
+    preferredDuringSchedulingIgnoredDuringExecution: [
+      {
+        weight: 100,
+        podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: SELECTOR } },
+      },
+    ],
+  },
+});
+
+type Env = { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } };
+/** A container's env as name → value (or downward-API field path). */
+const envOf = (c: { env: Env[] }) =>
+  Object.fromEntries(c.env.map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef.fieldPath]));
+
 function app(overrides: Partial<AppArgs> = {}): App {
   return new App("app", {
     provider,
@@ -118,35 +136,52 @@ describe("infra/app: App", () => {
     assert.strictEqual(d.inputs.spec.replicas, 4);
     assert.deepStrictEqual(d.inputs.spec.selector.matchLabels, SELECTOR);
     const pod = d.inputs.spec.template.spec;
-    assert.deepStrictEqual(pod.affinity, archTerm(["amd64", "arm64"]));
+    assert.deepStrictEqual(pod.affinity, placed(["amd64", "arm64"]));
     assert.strictEqual(pod.topologySpreadConstraints[0].topologyKey, "kubernetes.io/arch");
+    // kube-score's security context: numeric IDs above 10000, not privileged, read-only root.
     assert.deepStrictEqual(pod.securityContext, {
       runAsNonRoot: true,
-      runAsUser: 1000,
-      runAsGroup: 1000,
+      runAsUser: 10001,
+      runAsGroup: 10001,
       seccompProfile: { type: "RuntimeDefault" },
     });
     const c = pod.containers[0];
     assert.strictEqual(c.image, IMAGE);
+    assert.strictEqual(c.imagePullPolicy, "Always");
     assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
-    assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/healthz", port: "http" });
-    assert.deepStrictEqual(c.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+    // Readiness asks /healthz; liveness is a TCP check: they differ, as kube-score requires.
+    assert.deepStrictEqual(c.readinessProbe, {
+      httpGet: { path: "/healthz", port: "http" },
+      initialDelaySeconds: 2,
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    });
+    assert.deepStrictEqual(c.livenessProbe, {
+      tcpSocket: { port: "http" },
+      initialDelaySeconds: 15,
+      periodSeconds: 20,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    });
     // Terminating pods keep serving while the NLB deregisters them, then drain within the grace period.
     assert.deepStrictEqual(c.lifecycle, { preStop: { sleep: { seconds: 5 } } });
     assert.strictEqual(pod.terminationGracePeriodSeconds, 30);
-    assert.deepStrictEqual(c.resources.requests, { cpu: "50m", memory: "64Mi" });
-    assert.deepStrictEqual(c.resources.limits, { cpu: "250m", memory: "128Mi" });
-    assert.strictEqual(c.securityContext.allowPrivilegeEscalation, false);
-    assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true);
-    assert.strictEqual(c.securityContext.runAsNonRoot, true);
-    assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] });
-    const env = Object.fromEntries(
-      c.env.map((e: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }) => [
-        e.name,
-        e.value ?? e.valueFrom?.fieldRef.fieldPath,
-      ]),
-    );
-    assert.deepStrictEqual(env, {
+    assert.deepStrictEqual(c.resources, {
+      requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "128Mi" },
+      limits: { cpu: "250m", memory: "128Mi", "ephemeral-storage": "128Mi" },
+    });
+    assert.deepStrictEqual(c.securityContext, {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    assert.deepStrictEqual(envOf(c), {
       PORT: "8080",
       NODE_NAME: "spec.nodeName",
       POD_NAME: "metadata.name",
@@ -190,7 +225,7 @@ describe("infra/app: App", () => {
     app({ placement: "arm64", replicas: 2, taintArm: true });
     await settle();
     const pod = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
-    assert.deepStrictEqual(pod.affinity, archTerm(["arm64"]));
+    assert.deepStrictEqual(pod.affinity, placed(["arm64"]));
     assert.strictEqual(pod.topologySpreadConstraints, undefined);
     assert.deepStrictEqual(pod.tolerations, [TOLERATION]);
   });
@@ -200,7 +235,7 @@ describe("infra/app: App", () => {
     await settle();
     const d = one("kubernetes:apps/v1:Deployment").inputs;
     assert.strictEqual(d.spec.replicas, 1);
-    assert.deepStrictEqual(d.spec.template.spec.affinity, archTerm(["amd64"]));
+    assert.deepStrictEqual(d.spec.template.spec.affinity, placed(["amd64"]));
     assert.strictEqual(d.spec.template.spec.tolerations, undefined);
   });
 
@@ -241,7 +276,7 @@ describe("infra/app: App", () => {
     ]);
     await settle();
     const spec = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
-    assert.deepStrictEqual(spec.affinity, archTerm(["amd64"]));
+    assert.deepStrictEqual(spec.affinity, placed(["amd64"]));
     assert.strictEqual(spec.topologySpreadConstraints, undefined);
     assert.strictEqual(one("kubernetes:apps/v1:Deployment").inputs.metadata.annotations, undefined);
   });

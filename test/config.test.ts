@@ -41,6 +41,16 @@ describe("infra/config: parseLabConfig", () => {
       kubeconfig: "",
       clusterArchs: ["amd64", "arm64"],
       region: "eu-west-1",
+      // The bundled hello app is the app keys' defaults (infra/appConfig.ts).
+      appDir: "app",
+      dockerfile: "Dockerfile",
+      image: "",
+      appPort: 8080,
+      healthPath: "/healthz",
+      checkPath: "/hello",
+      expectStatus: 200,
+      expectBody: "",
+      appEnv: {},
     });
   });
 

@@ -299,7 +299,11 @@ describe("infra/index: the whole program", () => {
       );
       assert.strictEqual(pod.topologySpreadConstraints, undefined);
       // Room for Node.js under QEMU on an emulated arm64 node (128Mi on AWS, app.test.ts).
-      assert.deepStrictEqual(pod.containers[0].resources.limits, { cpu: "250m", memory: "256Mi" });
+      assert.deepStrictEqual(pod.containers[0].resources.limits, {
+        cpu: "250m",
+        memory: "256Mi",
+        "ephemeral-storage": "128Mi",
+      });
       assert.deepStrictEqual(
         pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms,
         [{ matchExpressions: [{ key: "kubernetes.io/arch", operator: "In", values: ["amd64"] }] }],

@@ -19,6 +19,26 @@ function essence(text: string): string {
   return joined.length > 400 ? `${joined.slice(0, 400)}…` : joined;
 }
 
+/**
+ * BuildKit could not pull a FROM image ("failed to resolve source metadata for <image>: …"): name the
+ * image, the platform when BuildKit says it, and how to provide it. Undefined for other failures.
+ * (The local target checks its local-registry images before the build: infra/baseImages.ts.)
+ */
+export function pullFailureHint(text: string): string | undefined {
+  const m = /failed to resolve source metadata for (\S+?):\s/.exec(text);
+  if (!m) return undefined;
+  const platform = /\[(linux\/[a-z0-9]+(?:\/v\d)?)[^\]]*\]/.exec(text)?.[1];
+  const noVariant = /no match for platform in manifest/.test(text);
+  return (
+    `the image build could not pull ${m[1]}${platform ? ` for ${platform}` : ""}` +
+    (noVariant ? " (it has no variant for one of the platforms being built, lab:platforms)" : "") +
+    `: make it pullable from the build machine (\`docker login\` for a private registry; a multi-arch ` +
+    `image), or, offline, push it to the local registry (\`npm run setup:local\` pushes the Node.js ` +
+    `images; \`skopeo copy --all\` others) and set lab:baseImage / lab:buildImage, which the lab passes ` +
+    `when the Dockerfile declares ARG BASE_IMAGE / BUILD_IMAGE`
+  );
+}
+
 export function explain(e: unknown, stack: string): string {
   if (e instanceof ConcurrentUpdateError) {
     return (
@@ -29,6 +49,10 @@ export function explain(e: unknown, stack: string): string {
   if (e instanceof StackNotFoundError || e instanceof StackMissingError)
     return `stack ${stack} does not exist`;
   if (e instanceof StackAlreadyExistsError) return `stack ${stack} already exists`;
-  if (e instanceof CommandError) return essence(e.message.replace(/^code: -?\d+\s*/m, ""));
+  if (e instanceof CommandError) {
+    const hint = pullFailureHint(e.message);
+    const text = essence(e.message.replace(/^code: -?\d+\s*/m, ""));
+    return hint ? `${text} | ${hint}` : text;
+  }
   return e instanceof Error ? e.message : String(e);
 }

@@ -3,6 +3,7 @@
  * read tolerantly: a missing or odd-shaped output becomes `undefined`, and the check that needs
  * it says so.
  */
+import { APP_DEFAULTS } from "../../infra/appConfig";
 import { Placement, PLACEMENTS } from "../../infra/config";
 
 export interface NodeGroupOutput {
@@ -23,7 +24,7 @@ export interface LabOutputs {
   /** `<repo>:<tag>` as pushed. */
   imageTag?: string;
   platforms?: string[];
-  /** `http://<lb-host>/hello`. */
+  /** `http://<lb-host><checkPath>` (`/hello` for the bundled app). */
   serviceUrl?: string;
   nodeGroups?: NodeGroupOutput[];
   placement?: Placement;
@@ -33,6 +34,16 @@ export interface LabOutputs {
   region?: string;
   /** The registry server; no credentials (verify fetches an ECR token itself). */
   registry?: { server?: string };
+  /**
+   * What verify requests and expects (lab:checkPath, lab:expectStatus, lab:expectBody) and the
+   * container port (lab:appPort). parseOutputs always sets checkPath, expectStatus and appPort: a
+   * stack from before these outputs ran the hello app, so it gets the hello app's values.
+   */
+  checkPath?: string;
+  expectStatus?: number;
+  /** Regular expression source the body must match; undefined for any body. */
+  expectBody?: string;
+  appPort?: number;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
@@ -58,6 +69,9 @@ export function parseOutputs(raw: Record<string, unknown>): LabOutputs {
       ? (raw.registry as Record<string, unknown>)
       : {};
   const groups = Array.isArray(raw.nodeGroups) ? raw.nodeGroups : [];
+  const int = (v: unknown, min: number, max: number, fallback: number): number =>
+    Number.isInteger(v) && (v as number) >= min && (v as number) <= max ? (v as number) : fallback;
+  const checkPath = str(raw.checkPath);
   return {
     attendee: str(raw.attendee),
     target: str(raw.target),
@@ -87,5 +101,9 @@ export function parseOutputs(raw: Record<string, unknown>): LabOutputs {
         ? undefined
         : // An older stack's exported username/password is dropped: verify asks for a fresh token.
           { server: str(reg.server) },
+    checkPath: checkPath?.startsWith("/") ? checkPath : APP_DEFAULTS.checkPath,
+    expectStatus: int(raw.expectStatus, 100, 599, APP_DEFAULTS.expectStatus),
+    expectBody: str(raw.expectBody),
+    appPort: int(raw.appPort, 1, 65535, APP_DEFAULTS.appPort),
   };
 }

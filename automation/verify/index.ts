@@ -126,6 +126,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
           stack: o.stack ?? `lab-${out.attendee ?? "unknown"}`,
           imageRef: out.imageRef,
           platforms: out.platforms?.length ? out.platforms : SUPPORTED_PLATFORMS,
+          checkPath: out.checkPath,
         },
         { deadlineMs: o.variantsDeadlineMs, signal: o.signal, note: o.note },
         o.variantsDeps,

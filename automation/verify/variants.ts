@@ -317,6 +317,8 @@ export interface VariantsTarget {
   imageRef?: string;
   platforms: readonly string[];
   credentials?: RegistryCredentials;
+  /** Path to request (lab:checkPath, the `checkPath` output); default `/hello`. */
+  checkPath?: string;
 }
 
 export interface VariantsOptions {
@@ -386,7 +388,7 @@ async function runOne(
     }
     const started = d.clock.now();
     r.startMs = started - t0;
-    const url = `http://127.0.0.1:${port}/hello`;
+    const url = `http://127.0.0.1:${port}${t.checkPath ?? "/hello"}`;
     let checkedAt = started;
     for (;;) {
       r.attempts++;

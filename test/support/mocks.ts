@@ -176,6 +176,9 @@ export const mocks: pulumi.runtime.Mocks = {
 };
 
 pulumi.runtime.setMocks(mocks, "lab", "test", false);
+// The program asks a local target's registry for its base images (infra/baseImages.ts); unit tests have
+// no registry: test/baseImages.test.ts drives the check itself.
+process.env.LAB_BASE_IMAGE_CHECK = "off";
 
 // Wrap the mock monitor to see what newResource is not given: the parent, the providers map and the
 // URN. The monitor calls newResource synchronously inside registerResource.

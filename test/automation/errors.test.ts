@@ -1,0 +1,52 @@
+import * as assert from "assert";
+import { CommandError } from "@pulumi/pulumi/automation";
+import { explain, pullFailureHint } from "../../automation/lifecycle/errors";
+
+// As docker-build reports BuildKit's failure (the progress line names the platform when it is shown).
+const BUILD_FAILURE = [
+  "code: 255",
+  "stderr: error: docker-build:index:Image resource 'image-build': property outputs: ",
+  "#3 [linux/arm64 internal] load metadata for registry.example/acme/node:22",
+  "error: failed to solve: registry.example/acme/node:22: failed to resolve source metadata for " +
+    "registry.example/acme/node:22: no match for platform in manifest: not found",
+].join("\n");
+
+describe("automation/lifecycle/errors: a base image the build cannot pull", () => {
+  it("names the image, the platform and how to provide it", () => {
+    const hint = pullFailureHint(BUILD_FAILURE) ?? "";
+    assert.match(hint, /^the image build could not pull registry\.example\/acme\/node:22 for linux\/arm64 /);
+    assert.match(hint, /no variant for one of the platforms being built, lab:platforms/);
+    assert.match(hint, /npm run setup:local/);
+    assert.match(
+      hint,
+      /set lab:baseImage \/ lab:buildImage, which the lab passes when the Dockerfile declares ARG BASE_IMAGE/,
+    );
+  });
+
+  it("a host:port image without a platform line; other failures get no hint", () => {
+    const text =
+      "error: failed to solve: 127.0.0.1:5000/lab/node:18-bookworm: failed to resolve source metadata for " +
+      "127.0.0.1:5000/lab/node:18-bookworm: 127.0.0.1:5000/lab/node:18-bookworm: not found";
+    assert.match(
+      pullFailureHint(text) ?? "",
+      /^the image build could not pull 127\.0\.0\.1:5000\/lab\/node:18-bookworm: make it/,
+    );
+    assert.strictEqual(
+      pullFailureHint('error: failed to solve: process "/bin/sh -c npm ci" did not complete'),
+      undefined,
+    );
+  });
+
+  it("explain() adds the hint to the CLI's error lines", () => {
+    const e = new CommandError({ toString: () => BUILD_FAILURE } as never);
+    const text = explain(e, "lab-alice");
+    assert.match(
+      text,
+      /^failed to solve: registry\.example\/acme\/node:22: failed to resolve source metadata/,
+    );
+    assert.match(
+      text,
+      / \| the image build could not pull registry\.example\/acme\/node:22 for linux\/arm64/,
+    );
+  });
+});
