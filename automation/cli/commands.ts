@@ -9,7 +9,17 @@ import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
 import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import { RunOutcome, RunnerDeps, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import {
+  RunOutcome,
+  RunSettings,
+  RunnerDeps,
+  SignalSource,
+  noteSignals,
+  runAll,
+  stackName,
+} from "../lifecycle/runner";
+import { FOUNDATIONS, foundationConfig, foundationStack } from "../lifecycle/foundation";
+import { StackListing } from "../lifecycle/engine";
 import { TargetEngine } from "../lifecycle/targets";
 import { StateSettings } from "../lifecycle/state";
 import { Toolchain, localEnv } from "../local/toolchain";
@@ -90,12 +100,18 @@ export function finish(
   settings: Record<string, unknown>,
   redactor?: Redactor,
 ): number {
-  const { results, interrupted } = outcome;
-  const passed = results.length > 0 && results.every((r) => r.passed) && !interrupted;
+  const { results, interrupted, foundation } = outcome;
+  const passed =
+    (results.length > 0 || foundation !== undefined) &&
+    results.every((r) => r.passed) &&
+    !interrupted &&
+    foundation?.passed !== false;
   const exitCode = passed ? EXIT.ok : EXIT.failed;
-  d.out(`\n${summaryTable(results)}`);
-  for (const line of failureLines(results)) d.out(`  ${line}`);
-  const holding = results.filter(
+  // The foundation is a row of its own (first), not one of the labs counted below.
+  const rows = foundation ? [foundation, ...results] : results;
+  d.out(`\n${summaryTable(rows)}`);
+  for (const line of failureLines(rows)) d.out(`  ${line}`);
+  const holding = rows.filter(
     (r) => r.holdsResources && r.up !== undefined && r.destroy?.status !== "skipped",
   );
   if (interrupted && holding.length > 0)
@@ -109,6 +125,7 @@ export function finish(
     exitCode,
     settings,
     leftovers: outcome.leftovers,
+    foundation,
     labs: results,
   };
   if (o.report) writeJson(o.report, report, redactor);
@@ -126,7 +143,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const problems = new v.Problems();
   if (command === "verify" && o.url !== undefined) return verifyUrlCommand(o, d, problems, started);
   if (command === "destroy" && o.leftovers) return leftoversCommand("destroy", o, d);
-  const names = v.attendees(o, problems);
+  const names = o.foundationOnly ? [] : v.attendees(o, problems);
   const concurrency = v.positiveInt("--concurrency", o.concurrency, 4, problems, 64);
   const requests = v.positiveInt("--requests", o.requests, 40, problems);
   const destroyTries = v.positiveInt("--destroy-tries", o.destroyTries, 3, problems, 10);
@@ -139,8 +156,13 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
   if (ephemeral) d.err(`lab ${command}: ${ephemeral}`);
 
-  const stacks = names.map((n) => stackName(prefix, n));
   const creating = command === "up" || command === "run";
+  // The foundation's target is resolved (and checked) with the labs'.
+  const withFoundation = FOUNDATIONS && command !== "verify";
+  const stacks = [
+    ...names.map((n) => stackName(prefix, n)),
+    ...(withFoundation ? [foundationStack(prefix)] : []),
+  ];
   // up/run: the command's target for every stack; verify/destroy: each stack's own.
   const routed = creating
     ? await creatingEngine(d, command, o, stacks, plan.target, { ...plan.config, ...plan.secrets })
@@ -167,12 +189,13 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     const held = await heldSecretProblems(stacks, plan.config, (s) => engine.secretKeys(s));
     if (held.length > 0) return usageError(d, command, held);
   }
+  const listing = creating || command === "destroy" ? await engine.list() : [];
   if (creating && plan.target === "aws" && o.preflight !== false && d.preflight) {
     const misfit = await autoPreflight(d.preflight, {
       attendees: names,
       prefix,
       config: plan.config,
-      listing: await engine.list(),
+      listing,
       out: d.out,
       err: d.err,
     }).catch(
@@ -238,6 +261,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
           preview: o.preview !== false,
           destroyTries,
           retryDelayMs: 15_000,
+          foundation: workshopFoundation(command, prefix, names, plan.config, listing),
         },
         {
           engine,
@@ -270,6 +294,28 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     await release();
     guard?.off();
   }
+}
+
+/**
+ * The workshop's foundation for up/run (sized for every attendee stack of the workshop, not only
+ * this command's: a later `up --attendees carol` must not shrink what alice and bob run on) and for
+ * destroy (removed once no attendee stack is left); none for verify.
+ */
+function workshopFoundation(
+  command: Command,
+  prefix: string,
+  names: string[],
+  config: Record<string, string>,
+  listing: StackListing[],
+): RunSettings["foundation"] {
+  if (!FOUNDATIONS || command === "verify") return undefined;
+  const stack = foundationStack(prefix);
+  if (command === "destroy") return { stack, config: {} };
+  const existing = listing
+    .filter((s) => s.name.startsWith(`${prefix}-`))
+    .map((s) => s.name.slice(prefix.length + 1));
+  const attendees = new Set([...existing, ...names]).size;
+  return { stack, config: foundationConfig({ ...config, "lab:attendees": String(attendees) }) };
 }
 
 function sweepFor(

@@ -107,7 +107,8 @@ export async function creatingEngine(
 
 /**
  * The routed engine of a command on existing stacks (verify, destroy, reap): each stack's own
- * recorded target; a stack with none recorded is of `given` (`--target`) or the default. A given
+ * recorded target; a stack with none recorded is of `given` (`--target`), else of the other stacks'
+ * recorded target, else the default. A given
  * target that contradicts a stack's record is a problem, not a silent override.
  */
 export async function existingEngine(
@@ -123,13 +124,15 @@ export async function existingEngine(
   const recorded = await recordedTargets(reader, d.projectDir, stacks);
   const problems: string[] = [];
   const targets = new Map<string, Target>();
+  // A stack with nothing recorded (a foundation never made, say) follows the workshop's others.
+  const known = [...recorded.values()].find((r) => r.target !== undefined)?.target;
   for (const stack of stacks) {
     const r = recorded.get(stack) ?? {};
     if (given !== undefined && r.target !== undefined && r.target !== given)
       problems.push(
         `--target ${given}: stack ${stack} is a ${r.target} lab (its ${r.source} says so); drop --target`,
       );
-    targets.set(stack, r.target ?? given ?? fallback);
+    targets.set(stack, r.target ?? given ?? known ?? fallback);
   }
   if (problems.length > 0) return { engine: new TargetEngine({}, targets, fallback), problems };
   const needed = [...new Set(targets.values())];

@@ -9,6 +9,7 @@ import { CliDeps, labCommand, usageError } from "./commands";
 import { targetEngine } from "./engines";
 import { EXIT } from "./exit";
 import { findUnfinished } from "../lifecycle/ledger";
+import { foundationStack } from "../lifecycle/foundation";
 import { fileBackendDir } from "../lifecycle/locks";
 import { defaultBackendUrl } from "../lifecycle/state";
 import { Command } from "../lifecycle/types";
@@ -39,12 +40,15 @@ export async function leftoversCommand(
     `destroying ${found.length} leftover stack(s) recorded as unfinished:\n` +
       found.map((u) => `  ${u.stack}: ${u.record}`).join("\n"),
   );
+  // The foundation is not named: it goes after the last of its labs (or alone, when only it is left).
+  const labs = found.filter((u) => u.stack !== foundationStack(prefix));
   return labCommand(
     "destroy",
     {
       ...o,
       leftovers: false,
-      attendees: [found.map((u) => u.stack.slice(prefix.length + 1)).join(",")],
+      attendees: labs.length > 0 ? [labs.map((u) => u.stack.slice(prefix.length + 1)).join(",")] : [],
+      foundationOnly: labs.length === 0,
       attendeesFile: undefined,
       config: [],
     },

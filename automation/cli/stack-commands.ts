@@ -12,6 +12,7 @@ import { CliDeps, finish, labCommand, usageError } from "./commands";
 import { targetEngine } from "./engines";
 import { EXIT } from "./exit";
 import { leftoversCommand } from "./leftovers";
+import { foundationStack } from "../lifecycle/foundation";
 import * as v from "./validate";
 
 export async function verifyUrlCommand(
@@ -87,12 +88,24 @@ export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> 
   const infos = (await describeLabStacks(reader, prefix, d.projectDir)).filter(
     (i) => o.target === undefined || i.target === undefined || i.target === o.target,
   );
-  const old = infos.filter((i) => (ageMs(i, now) ?? -1) >= olderThan);
-  for (const i of infos.filter((x) => ageMs(x, now) === undefined))
+  const foundation = infos.find((i) => i.stack === foundationStack(prefix));
+  const labs = infos.filter((i) => i !== foundation);
+  const old = labs.filter((i) => (ageMs(i, now) ?? -1) >= olderThan);
+  for (const i of labs.filter((x) => ageMs(x, now) === undefined))
     d.out(`skipping ${i.stack}: age unknown (never updated, and made before stacks recorded their creation)`);
-  if (old.length === 0) {
+  // The foundation goes with the last of its labs; alone when no lab of the workshop is left.
+  const orphan = foundation && labs.length === 0 && (ageMs(foundation, now) ?? -1) >= olderThan;
+  if (old.length === 0 && !orphan) {
     d.out(`no lab stacks older than ${o.olderThan}`);
     return EXIT.ok;
+  }
+  if (old.length === 0) {
+    d.out(`reaping the workshop foundation ${foundationStack(prefix)}: no lab of it is left`);
+    return labCommand(
+      "destroy",
+      { ...o, target: undefined, foundationOnly: true, attendees: [], config: [] },
+      d,
+    );
   }
   d.out(`reaping ${old.length} stack(s): ${old.map((i) => i.stack).join(", ")}`);
   return labCommand(

@@ -3,6 +3,7 @@
  * (exit 2). Numbers, durations, the stack prefix, the attendee list and the stack config.
  */
 import * as fs from "node:fs";
+import { FOUNDATION } from "../lifecycle/foundation";
 import { UNAME_ARCH } from "../../infra/arch";
 import { resolveAttendees } from "./attendees";
 import { parseDuration } from "./duration";
@@ -17,6 +18,8 @@ export interface RawOptions {
   /** `--secret key=value` (repeatable): secret stack config. */
   secret?: string[];
   /** `--secret-env key=VAR` (repeatable): secret stack config read from the environment. */
+  /** Internal (reap, leftovers): destroy the workshop foundation alone, no attendee named. */
+  foundationOnly?: boolean;
   /** `--no-preflight`: skip the quota preflight before an aws up/run. */
   preflight?: boolean;
   secretEnv?: string[];
@@ -119,6 +122,8 @@ export function attendees(o: RawOptions, problems: Problems): string[] {
   }
   const r = resolveAttendees({ list: o.attendees, file });
   r.problems.forEach((p) => problems.add(p));
+  if (r.attendees.includes(FOUNDATION))
+    problems.add(`attendee "${FOUNDATION}" is reserved for the workshop's shared stack: pick another name`);
   return r.attendees;
 }
 

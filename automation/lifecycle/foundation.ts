@@ -5,6 +5,9 @@
  * which have no dot).
  */
 
+/** Whether the driver runs a foundation per workshop (the program's `lab:role`/`lab:foundation`). */
+export const FOUNDATIONS = true;
+
 /** The foundation's name in progress lines, summaries and reports, and its `lab:attendee`. */
 export const FOUNDATION = "foundation";
 

@@ -20,6 +20,7 @@ import * as os from "node:os";
 import pLimit from "p-limit";
 import { LabEngine, OpHooks } from "./engine";
 import { ForwardingEngine } from "./forwarding";
+import { foundationStack } from "./foundation";
 import { Command, LabLog, LabResult } from "./types";
 
 export const UNFINISHED_TAG = "multiarch-lab:unfinished";
@@ -56,7 +57,9 @@ export async function findUnfinished(
   prefix: string,
   concurrency = 4,
 ): Promise<Unfinished[]> {
-  const stacks = (await engine.list()).filter((s) => s.name.startsWith(`${prefix}-`));
+  const stacks = (await engine.list()).filter(
+    (s) => s.name.startsWith(`${prefix}-`) || s.name === foundationStack(prefix),
+  );
   const limit = pLimit(concurrency);
   const found = await Promise.all(
     stacks.map((s) =>

@@ -48,6 +48,8 @@ export interface RunnerDeps {
 
 export interface RunOutcome {
   results: LabResult[];
+  /** The workshop foundation's up (before the labs) or destroy (after them), when it ran. */
+  foundation?: LabResult;
   interrupted: boolean;
   /** Lab stacks found holding resources before this run started. */
   leftovers: StackListing[];
@@ -135,8 +137,9 @@ export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome>
     const st = { cancel, holding, recorded, existed, unlocked };
     const base = await foundationUp(s, d, st);
     const results = base && !base.passed ? notStarted(s, base) : await runLabs(s, d, st);
-    const top = base ?? (await foundationDown(s, d, st));
-    return { results: top ? [top, ...results] : results, interrupted: cancel.signal.aborted, leftovers };
+    const down = await foundationDown(s, d, st);
+    const foundation = base && down ? mergeSteps(base, down) : (base ?? down);
+    return { results, foundation, interrupted: cancel.signal.aborted, leftovers };
   } finally {
     unsubscribe();
   }
@@ -269,12 +272,25 @@ async function foundationDown(s: RunSettings, d: RunnerDeps, st: RunState): Prom
     return undefined;
   const stacks = await d.engine.list();
   if (!stacks.some((x) => x.name === f.stack)) return undefined;
-  const left = stacks.filter((x) => x.name.startsWith(`${s.prefix}-`)).map((x) => x.name);
+  // An attendee stack with no resources (never updated, or destroyed and not removed) uses nothing.
+  const left = stacks
+    .filter((x) => x.name.startsWith(`${s.prefix}-`) && (x.resourceCount ?? 0) > 0)
+    .map((x) => x.name);
   if (left.length > 0) {
     d.say(`${f.stack}: kept, the workshop's labs still use it: ${left.join(", ")}`);
     return undefined;
   }
   return runOne(planOf(s, st, FOUNDATION, f.stack, {}, "destroy"), d, st);
+}
+
+/** The foundation's up (before the labs) and destroy (after them) of one `run`, as one row. */
+function mergeSteps(up: LabResult, down: LabResult): LabResult {
+  return {
+    ...up,
+    destroy: down.destroy,
+    passed: up.passed && down.passed,
+    holdsResources: down.holdsResources,
+  };
 }
 
 /** Attendee results for labs never started because the foundation did not come up. */

@@ -54,10 +54,18 @@ export function signalHandler(
     }
     const list = [...holding].sort();
     const kept = list.filter((n) => recorded.has(n));
+    // The foundation goes with the last of its labs (`destroy` removes it when none is left).
+    const attendees = list
+      .filter((n) => n.startsWith(`${s.prefix}-`))
+      .map((n) => n.slice(s.prefix.length + 1));
+    const hint =
+      attendees.length > 0
+        ? `\`npm run lab -- destroy --attendees ${attendees.join(",")}\``
+        : `\`npm run lab -- reap --leftovers --stack-prefix ${s.prefix}\``;
     d.say(
       `\n${sig} again: exiting now. ` +
         (list.length > 0
-          ? `These stacks may still hold resources: ${list.join(", ")}. Destroy them with \`npm run lab -- destroy --attendees ${list.map((n) => n.slice(s.prefix.length + 1)).join(",")}\`` +
+          ? `These stacks may still hold resources: ${list.join(", ")}. Destroy them with ${hint}` +
             (kept.length > 0
               ? ` (recorded in the backend as unfinished: ${kept.join(", ")}; \`npm run lab -- reap --leftovers --stack-prefix ${s.prefix}\` finds them).`
               : ".")

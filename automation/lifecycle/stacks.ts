@@ -5,6 +5,7 @@ import { LabEngine } from "./engine";
 import { explain } from "./errors";
 import { table } from "../reports/summary";
 import { CREATED_TAG, TARGET_TAG, configFileTarget } from "./targets";
+import { FOUNDATION, foundationStack } from "./foundation";
 
 export interface LabStackInfo {
   stack: string;
@@ -26,14 +27,17 @@ export async function describeLabStacks(
   projectDir?: string,
   concurrency = 4,
 ): Promise<LabStackInfo[]> {
-  const stacks = (await engine.list()).filter((s) => s.name.startsWith(`${prefix}-`));
+  const foundation = foundationStack(prefix);
+  const stacks = (await engine.list()).filter(
+    (s) => s.name.startsWith(`${prefix}-`) || s.name === foundation,
+  );
   const limit = pLimit(concurrency);
   return Promise.all(
     stacks.map((s) =>
       limit(async () => {
         const info: LabStackInfo = {
           stack: s.name,
-          attendee: s.name.slice(prefix.length + 1),
+          attendee: s.name === foundation ? FOUNDATION : s.name.slice(prefix.length + 1),
           resourceCount: s.resourceCount,
           lastUpdate: s.lastUpdate,
         };

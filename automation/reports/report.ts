@@ -17,6 +17,8 @@ export interface RunReport {
   exitCode: number;
   settings: Record<string, unknown>;
   leftovers: StackListing[];
+  /** The workshop foundation's step of this command (up before the labs, destroy after them). */
+  foundation?: LabResult;
   labs: LabResult[];
 }
 
@@ -83,7 +85,7 @@ export function junitCases(labs: LabResult[]): Case[] {
 }
 
 export function junitXml(report: RunReport): string {
-  const cases = junitCases(report.labs);
+  const cases = junitCases(report.foundation ? [report.foundation, ...report.labs] : report.labs);
   const failures = cases.filter((c) => c.status === "failed").length;
   const skipped = cases.filter((c) => c.status === "skipped").length;
   const time = cases.reduce((a, c) => a + c.seconds, 0).toFixed(3);

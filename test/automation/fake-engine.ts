@@ -61,9 +61,14 @@ export class FakeEngine implements LabEngine {
     return this.scripts[stack] ?? {};
   }
 
-  /** Calls of one kind, e.g. `of("up")` → ["lab-alice", …]. */
+  /**
+   * Calls of one kind on attendee stacks, e.g. `of("up")` → ["lab-alice", …]; the workshop
+   * foundation's (`<prefix>.foundation`) are left out: `for("lab.foundation")` has them.
+   */
   of(kind: string): string[] {
-    return this.calls.filter((c) => c.startsWith(`${kind} `)).map((c) => c.slice(kind.length + 1));
+    return this.calls
+      .filter((c) => c.startsWith(`${kind} `) && !c.endsWith(".foundation"))
+      .map((c) => c.slice(kind.length + 1));
   }
 
   /** Calls for one stack, e.g. `["prepare", "preview", "up", "destroy", "remove"]`. */
@@ -87,7 +92,8 @@ export class FakeEngine implements LabEngine {
     secrets: Record<string, string> = {},
   ): Promise<void> {
     this.calls.push(`prepare ${stack}`);
-    this.lastConfig[stack] = config;
+    // The config set by a create (a later select for destroy sets none).
+    if (create || Object.keys(config).length > 0) this.lastConfig[stack] = config;
     this.lastSecrets[stack] = secrets;
     if (this.script(stack).missing && !create) throw new StackMissingError(`stack ${stack} does not exist`);
   }
@@ -129,6 +135,7 @@ export class FakeEngine implements LabEngine {
       for (let i = 0; i < (s.steps ?? 3); i++)
         hooks.onProgress?.({ kind: "step-done", urn: `urn:${i}`, op: "create" });
       if (s.upFails) throw new Error(s.upFails);
+      this.made.set(stack, s.steps ?? 3);
       return (
         s.outputs ?? {
           serviceUrl: `http://${stack}.example/hello`,
@@ -170,11 +177,20 @@ export class FakeEngine implements LabEngine {
     const e = this.script(stack).removeFails;
     if (e) throw new Error(e);
     delete this.tagsOf[stack];
+    this.made.delete(stack);
+    this.listing = this.listing.filter((l) => l.name !== stack);
   }
+
+  /** Stacks a passed `up` made here (and not removed since), with their resource count. */
+  private readonly made = new Map<string, number>();
 
   async list(): Promise<StackListing[]> {
     this.calls.push("list");
-    return this.listing;
+    const named = new Set(this.listing.map((l) => l.name));
+    const made = [...this.made]
+      .filter(([n]) => !named.has(n))
+      .map(([name, resourceCount]) => ({ name, resourceCount }));
+    return [...this.listing, ...made];
   }
 
   async history(stack: string): Promise<StackHistory> {

@@ -38,6 +38,7 @@ describe("lab lifecycle (fake engine)", () => {
       "lab:target": "local",
       "lab:workshop": "lab",
       "lab:attendee": "alice",
+      "lab:foundation": "lab.foundation",
     });
   });
 
@@ -166,6 +167,6 @@ describe("lab lifecycle (fake engine)", () => {
       r.out,
       /found 1 lab stack\(s\) from an earlier run still holding resources:\n\s+lab-ghost: 42 resources/,
     );
-    assert.doesNotMatch(r.out, /lab-empty|other-x/);
+    assert.doesNotMatch(r.out, /lab-empty: |other-x/);
   });
 });

@@ -163,7 +163,7 @@ describe("local target verify (real registry, fake docker)", function () {
       xml,
       /name="verify nodes" time="0.000">\n\s+<skipped message="target local has no cluster \(lab:kubeconfig is empty\)"\/>/,
     );
-    assert.match(xml, /tests="7" failures="0" errors="0" skipped="3"/);
+    assert.match(xml, /tests="9" failures="0" errors="0" skipped="3"/);
   });
 
   it("lab verify --config target=local: exit 1 when a variant answers the wrong architecture", async () => {

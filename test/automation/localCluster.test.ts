@@ -80,6 +80,7 @@ describe("local cluster config (driver)", () => {
       "lab:clusterArchs": "amd64",
       "lab:workshop": "lab",
       "lab:attendee": "alice",
+      "lab:foundation": "lab.foundation",
     });
     const dead = new FakeEngine();
     const d = await runCli(["run", "--target", "local", "--attendees", "alice"], {

@@ -89,6 +89,8 @@ describe("lab reports", () => {
       (m) => `${m[1]} ${m[2]}`,
     );
     assert.deepEqual(cases, [
+      "lab.foundation up",
+      "lab.foundation destroy",
       "lab.alice up",
       "lab.alice verify image",
       "lab.alice verify nodes",
@@ -99,7 +101,7 @@ describe("lab reports", () => {
       "lab.bob verify",
       "lab.bob destroy",
     ]);
-    assert.match(xml, /<testsuite name="lab run" tests="9" failures="2" errors="0" skipped="1"/);
+    assert.match(xml, /<testsuite name="lab run" tests="11" failures="2" errors="0" skipped="1"/);
     assert.match(
       xml,
       /name="verify traffic" time="0.000">\n\s+<failure message="no answer from aarch64 &lt;&amp;&gt;">\{/,

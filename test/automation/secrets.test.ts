@@ -42,7 +42,7 @@ describe("--secret and --config: what is refused (exit 2, nothing created, no va
     const r = await runCli(["up", ...L, "--config", "demo:token=plain1"], { engine });
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /--config demo:token: stack lab-alice holds it as a secret; pass it with --secret/);
-    assert.deepEqual(engine.secretReads, ["lab-alice"]);
+    assert.deepEqual(engine.secretReads, ["lab-alice", "lab.foundation"]);
     assert.deepEqual(engine.mutating, []);
   });
 

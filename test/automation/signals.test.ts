@@ -110,7 +110,7 @@ describe("lab signals (fake engine)", () => {
     });
     assert.equal(r.code, 1);
     assert.deepEqual(engine.for("lab-alice"), ["prepare", "preview", "up"]);
-    assert.match(r.err, /interrupted: these stacks may still hold resources: lab-alice/);
+    assert.match(r.err, /interrupted: these stacks may still hold resources: lab\.foundation, lab-alice/);
   });
 
   it("second signal: exits 1 at once, naming the stacks that still hold resources", async () => {
@@ -133,7 +133,7 @@ describe("lab signals (fake engine)", () => {
     assert.deepEqual(r.exits, [1]);
     assert.match(
       r.out,
-      /SIGINT again: exiting now\. These stacks may still hold resources: lab-alice, lab-bob\./,
+      /SIGINT again: exiting now\. These stacks may still hold resources: lab-alice, lab-bob, lab\.foundation\. Destroy them with `npm run lab -- destroy --attendees alice,bob`/,
     );
     assert.match(r.out, /destroy --attendees alice,bob/);
     assert.doesNotMatch(r.out.split("SIGINT again")[1].split("\n")[0], /lab-carol/);
