@@ -22,6 +22,7 @@ import { RawOptions } from "./validate";
 import { registerAudit } from "./audit-command";
 import { registerPreflight } from "./preflight-command";
 import { registerSweep } from "./sweep-command";
+import { registerHandout } from "./handout-command";
 import { verifyLab } from "../verify";
 import { realClock } from "../verify/http";
 
@@ -164,6 +165,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));
   registerPreflight(program, deps, setCode);
   registerSweep(program, deps, setCode);
+  registerHandout(program, deps, setCode);
   registerAudit(program, deps, setCode);
   program.addHelpText(
     "after",

@@ -44,6 +44,8 @@ export interface LabOutputs {
   /** Regular expression source the body must match; undefined for any body. */
   expectBody?: string;
   appPort?: number;
+  /** A kubeconfig that can act only in the attendee's namespace (shared-cluster and local). */
+  handoutKubeconfig?: string;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
@@ -77,6 +79,7 @@ export function parseOutputs(raw: Record<string, unknown>): LabOutputs {
     target: str(raw.target),
     clusterName: str(raw.clusterName),
     kubeconfig: typeof kc === "object" && kc !== null ? JSON.stringify(kc) : str(kc),
+    handoutKubeconfig: str(raw.handoutKubeconfig),
     imageRef: str(raw.imageRef),
     imageTag: str(raw.imageTag),
     platforms: strings(raw.platforms),
