@@ -11,7 +11,12 @@ import * as k8s from "@pulumi/kubernetes";
 import { Target } from "./config";
 import { EPHEMERAL_STORAGE, POD_RESOURCES } from "./workload";
 
-type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
+/** An RBAC rule with plain lists (a k8s PolicyRule that tests can read). */
+export interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /**
@@ -116,7 +121,7 @@ const READ = ["get", "list", "watch"];
  * their own secrets; the namespace's quota, limits and NetworkPolicies only to read (they are the
  * workshop's, and the isolation of the others does not depend on them).
  */
-export const TENANT_ROLE_RULES: PolicyRule[] = [
+export const TENANT_ROLE_RULES: Rule[] = [
   {
     apiGroups: [""],
     resources: [
