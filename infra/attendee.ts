@@ -76,7 +76,6 @@ export function buildAttendee(cfg: LabConfig): LabExports {
 
 /** A tenant of the foundation's EKS cluster: the app behind its own NLB, client addresses kept. */
 function eksTenant(cfg: LabConfig, foundation: FoundationValues) {
-  const awsProvider = labAwsProvider(cfg);
   const provider = new k8s.Provider("lab-k8s", {
     kubeconfig: foundation.kubeconfig,
     enableServerSideApply: true,
@@ -88,10 +87,15 @@ function eksTenant(cfg: LabConfig, foundation: FoundationValues) {
     target: cfg.target,
     replicas: cfg.replicas,
     adminKubeconfig: foundation.kubeconfig,
+    // The only AWS resources of a tenant: its principal's access entry (tagged like the lab's).
     eksAccess:
       cfg.attendeePrincipal === ""
         ? undefined
-        : { clusterName: foundation.clusterName, principalArn: cfg.attendeePrincipal, awsProvider },
+        : {
+            clusterName: foundation.clusterName,
+            principalArn: cfg.attendeePrincipal,
+            awsProvider: labAwsProvider(cfg),
+          },
   });
   const app = new App("app", {
     ...appArgs(cfg),

@@ -14,7 +14,7 @@ import {
   SHARED_NODE_GROUPS,
 } from "./support/foundation";
 import { isSecret, isSecretInput, plain, valueOf } from "./support/outputs";
-import { loadProgram } from "./support/program";
+import { awsConfig, loadProgram } from "./support/program";
 import { labNames } from "../infra/names";
 
 const BASE = labNames({ workshop: "ws1", attendee: "alice" }).base;
@@ -44,6 +44,23 @@ describe("infra/attendee: an attendee of a workshop's foundation", () => {
     resetMocks();
   });
   after(() => pulumi.runtime.setAllConfig({}));
+
+  it("a self-contained lab reads no foundation and exports no workshop outputs", async () => {
+    const p = loadProgram(awsConfig());
+    for (const key of [
+      "role",
+      "topology",
+      "foundation",
+      "handoutKubeconfig",
+      "vpcId",
+      "attendees",
+    ] as const) {
+      assert.strictEqual(p[key], undefined, key);
+    }
+    await settle();
+    assert.deepStrictEqual(ofType("pulumi:pulumi:StackReference"), []);
+    assert.strictEqual(ofType("lab:index:Image").length, 1);
+  });
 
   it("dedicated: its own VPC and cluster, the foundation's image, no build", async () => {
     holdFoundation(foundationOutputs("aws", "dedicated"));
@@ -171,7 +188,11 @@ describe("infra/attendee: an attendee of a workshop's foundation", () => {
     assert.strictEqual(service.type, "LoadBalancer");
     assert.strictEqual(service.externalTrafficPolicy, "Local");
     assert.strictEqual(deploymentImage(), FOUNDATION_IMAGE);
-    // No principal given: no access entry.
+    // No principal given: no access entry, nothing of AWS at all.
+    assert.deepStrictEqual(
+      recorded().filter((r) => r.type.includes("aws")),
+      [],
+    );
     assert.deepStrictEqual(ofType("aws:eks/accessEntry:AccessEntry"), []);
     assert.deepStrictEqual(ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"), []);
   });
