@@ -151,7 +151,14 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   v.backend(o.backend, problems);
   // verify/destroy act on stacks as they are: their config is the stacks' own, not checked again here.
-  const plan = v.stackConfig(o, names, d.env, problems, command === "up" || command === "run");
+  const plan = v.stackConfig(
+    o,
+    names,
+    d.env,
+    problems,
+    command === "up" || command === "run",
+    usesFoundation(o) ? foundationStack(prefix) : undefined,
+  );
   if (problems.list.length > 0) return usageError(d, command, problems.list);
   const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
   if (ephemeral) d.err(`lab ${command}: ${ephemeral}`);
@@ -301,6 +308,14 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
  * this command's: a later `up --attendees carol` must not shrink what alice and bob run on) and for
  * destroy (removed once no attendee stack is left); none for verify.
  */
+/**
+ * Whether the stacks share a foundation: always, except a local lab without a cluster
+ * (`--config kubeconfig=`), which is only its image.
+ */
+function usesFoundation(o: v.RawOptions): boolean {
+  return FOUNDATIONS && !(o.config ?? []).some((p) => /^(lab:)?kubeconfig=\s*$/.test(p));
+}
+
 function workshopFoundation(
   command: Command,
   prefix: string,
@@ -308,7 +323,7 @@ function workshopFoundation(
   config: Record<string, string>,
   listing: StackListing[],
 ): RunSettings["foundation"] {
-  if (!FOUNDATIONS || command === "verify") return undefined;
+  if (!FOUNDATIONS || command === "verify" || config["lab:kubeconfig"] === "") return undefined;
   const stack = foundationStack(prefix);
   if (command === "destroy") return { stack, config: {} };
   const existing = listing
