@@ -74,7 +74,12 @@ export interface Report {
     destroy?: { status: string; attempts?: number };
   }[];
   /** The workshop foundation's steps (up before the labs, destroy after them). */
-  foundation?: { stack: string; passed: boolean; up?: { status: string }; destroy?: { status: string } };
+  foundation?: {
+    stack: string;
+    passed: boolean;
+    up?: { status: string; error?: string };
+    destroy?: { status: string };
+  };
 }
 
 /**
