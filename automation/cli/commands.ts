@@ -9,18 +9,8 @@ import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
 import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import {
-  RunOutcome,
-  RunSettings,
-  RunnerDeps,
-  SignalSource,
-  noteSignals,
-  runAll,
-  stackName,
-} from "../lifecycle/runner";
-import { FOUNDATIONS, foundationConfig, foundationStack } from "../lifecycle/foundation";
-import { StackListing } from "../lifecycle/engine";
-import { TargetEngine } from "../lifecycle/targets";
+import { RunOutcome, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import { FOUNDATIONS, foundationStack } from "../lifecycle/foundation";
 import { StateSettings } from "../lifecycle/state";
 import { Toolchain, localEnv } from "../local/toolchain";
 import { failureLines, summaryTable } from "../reports/summary";
@@ -35,6 +25,7 @@ import { creatingEngine, existingEngine } from "./engines";
 import { EXIT } from "./exit";
 import { verifyUrlCommand } from "./stack-commands";
 import { LabSweeper } from "./sweeps";
+import { sweepFor, usesFoundation, workshopFoundation } from "./workshop";
 import { PreflightFn, autoPreflight } from "./auto-preflight";
 
 export { EXIT };
@@ -308,38 +299,4 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
  * this command's: a later `up --attendees carol` must not shrink what alice and bob run on) and for
  * destroy (removed once no attendee stack is left); none for verify.
  */
-/**
- * Whether the stacks share a foundation: always, except a local lab without a cluster
- * (`--config kubeconfig=`), which is only its image.
- */
-function usesFoundation(o: v.RawOptions): boolean {
-  return FOUNDATIONS && !(o.config ?? []).some((p) => /^(lab:)?kubeconfig=\s*$/.test(p));
-}
-
-function workshopFoundation(
-  command: Command,
-  prefix: string,
-  names: string[],
-  config: Record<string, string>,
-  listing: StackListing[],
-): RunSettings["foundation"] {
-  if (!FOUNDATIONS || command === "verify" || config["lab:kubeconfig"] === "") return undefined;
-  const stack = foundationStack(prefix);
-  if (command === "destroy") return { stack, config: {} };
-  const existing = listing
-    .filter((s) => s.name.startsWith(`${prefix}-`))
-    .map((s) => s.name.slice(prefix.length + 1));
-  const attendees = new Set([...existing, ...names]).size;
-  return { stack, config: foundationConfig({ ...config, "lab:attendees": String(attendees) }) };
-}
-
-function sweepFor(
-  sweeper: LabSweeper | undefined,
-  engine: TargetEngine,
-  workshop: string,
-): RunnerDeps["sweep"] {
-  if (!sweeper) return undefined;
-  return (lab) => sweeper(engine.targetOf(lab.stack), { ...lab, workshop });
-}
-
 export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");
