@@ -268,10 +268,17 @@ async function foundationUp(s: RunSettings, d: RunnerDeps, st: RunState): Promis
 
 async function foundationDown(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult | undefined> {
   const f = s.foundation;
-  if (!f || !(s.command === "destroy" || (s.command === "run" && !s.keep)) || st.cancel.signal.aborted)
-    return undefined;
+  if (!f) return undefined;
+  const aborted = st.cancel.signal.aborted;
+  // A cancel takes down a foundation this command created (as any stack it created), never one
+  // that existed before it.
+  const cancelledNew =
+    aborted && !s.keep && (s.command === "up" || s.command === "run") && !st.existed.has(f.stack);
+  const meant = !aborted && (s.command === "destroy" || (s.command === "run" && !s.keep));
+  if (!cancelledNew && !meant) return undefined;
   const stacks = await d.engine.list();
-  if (!stacks.some((x) => x.name === f.stack)) return undefined;
+  // (A cancelled first up may leave a stack that lists no resources yet: it is destroyed all the same.)
+  if (!cancelledNew && !stacks.some((x) => x.name === f.stack)) return undefined;
   // An attendee stack with no resources (never updated, or destroyed and not removed) uses nothing.
   const left = stacks
     .filter((x) => x.name.startsWith(`${s.prefix}-`) && (x.resourceCount ?? 0) > 0)
@@ -280,7 +287,9 @@ async function foundationDown(s: RunSettings, d: RunnerDeps, st: RunState): Prom
     d.say(`${f.stack}: kept, the workshop's labs still use it: ${left.join(", ")}`);
     return undefined;
   }
-  return runOne(planOf(s, st, FOUNDATION, f.stack, {}, "destroy"), d, st);
+  // After a cancel the destroy still runs: a lab's step would be skipped as cancelled.
+  const run = aborted ? { ...st, cancel: new AbortController() } : st;
+  return runOne(planOf(s, st, FOUNDATION, f.stack, {}, "destroy"), d, run);
 }
 
 /** The foundation's up (before the labs) and destroy (after them) of one `run`, as one row. */

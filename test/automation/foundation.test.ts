@@ -5,10 +5,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { FakeSignals, runCli } from "./harness";
 import { UNFINISHED_TAG } from "../../automation/lifecycle/ledger";
 
 const LOCAL = ["--target", "local"];
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 const F = "lab.foundation";
 
 describe("the workshop foundation (fake engine)", () => {
@@ -48,6 +56,43 @@ describe("the workshop foundation (fake engine)", () => {
     // As any failed `up` of a new stack: kept for a look, and recorded for `reap --leftovers`.
     assert.deepEqual(engine.for(F), ["prepare", "preview", "up"]);
     assert.match(engine.tagsOf[F][UNFINISHED_TAG], /^up since /);
+  });
+
+  it("a cancel during the foundation's first up takes it down too (it is new); the labs never start", async () => {
+    for (const command of ["run", "up"]) {
+      const engine = new FakeEngine({ [F]: { upMs: 10_000 } });
+      const signals = new FakeSignals();
+      const r = await runCli([command, ...LOCAL, "--attendees", "a"], {
+        engine,
+        signals,
+        during: async (e) => {
+          await until(() => e.for(F).includes("up"));
+          signals.send("SIGINT");
+        },
+      });
+      assert.equal(r.code, 1, command);
+      assert.ok(
+        engine.for(F).includes("destroy") && engine.for(F).at(-1) === "remove",
+        `${command}: ${engine.for(F)}`,
+      );
+      assert.deepEqual(engine.for("lab-a"), [], command);
+    }
+  });
+
+  it("a cancel leaves a foundation that existed before the command", async () => {
+    const engine = new FakeEngine({ [F]: { upMs: 10_000 } });
+    engine.listing = [{ name: F, resourceCount: 4 }];
+    const signals = new FakeSignals();
+    const r = await runCli(["run", ...LOCAL, "--attendees", "a"], {
+      engine,
+      signals,
+      during: async (e) => {
+        await until(() => e.for(F).includes("up"));
+        signals.send("SIGINT");
+      },
+    });
+    assert.equal(r.code, 1);
+    assert.deepEqual(engine.for(F), ["prepare", "preview", "up"]);
   });
 
   it("a lab that fails never takes the foundation down", async () => {

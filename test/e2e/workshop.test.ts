@@ -18,7 +18,7 @@ function builds(stacks: string[], marks: Record<string, number>): number {
     const file = path.join(ROOT, ".lab-logs", `${s}.log`);
     if (!fs.existsSync(file)) continue;
     const text = fs.readFileSync(file, "utf8").slice(marks[s] ?? 0);
-    n += (text.match(/docker-build:index:Image \S+ creating/g) ?? []).length;
+    n += (text.match(/docker-build:index:Image \S+ created/g) ?? []).length;
   }
   return n;
 }
