@@ -116,7 +116,9 @@ export function effectivePlacement(
       archs: have,
       spread: false,
       schedulable: have.length > 0,
-      summary: noArm ? `prefer-arm64 (the cluster has no arm64 node: ${have.join(", ") || "none"})` : placement,
+      summary: noArm
+        ? `prefer-arm64 (the cluster has no arm64 node: ${have.join(", ") || "none"})`
+        : placement,
     };
   }
   if (placement !== "spread") {

@@ -92,7 +92,12 @@ export function readHello(body: string | undefined): HelloReport {
   if (typeof json !== "object" || json === null || Array.isArray(json))
     return { problem: "body is not a JSON object" };
   const o = json as Record<string, unknown>;
-  const r: HelloReport = { arch: text(o.arch), hostname: text(o.hostname), pod: text(o.pod), node: text(o.node) };
+  const r: HelloReport = {
+    arch: text(o.arch),
+    hostname: text(o.hostname),
+    pod: text(o.pod),
+    node: text(o.node),
+  };
   if (text(o.archSource)) r.archSource = text(o.archSource);
   if (r.arch === undefined || !UNAME_VALUES.includes(r.arch))
     r.problem = `"arch" is ${JSON.stringify(o.arch)}, not one of ${UNAME_VALUES.join(", ")}`;

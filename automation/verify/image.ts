@@ -148,7 +148,8 @@ export async function singlePlatformOf(
   if (!mediaType || !SINGLE_TYPES.includes(mediaType)) return undefined;
   if (!m.config?.digest) return new Error("the manifest names no config");
   const blob = await get(ref, m.config.digest, credentials, signal);
-  if (blob.status !== 200) return new Error(`its config ${m.config.digest}: ${blob.error ?? `HTTP ${blob.status}`}`);
+  if (blob.status !== 200)
+    return new Error(`its config ${m.config.digest}: ${blob.error ?? `HTTP ${blob.status}`}`);
   try {
     const c = JSON.parse(blob.body ?? "") as { os?: string; architecture?: string };
     if (!c.os || !c.architecture) return new Error("its config names no os/architecture");

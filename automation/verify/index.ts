@@ -225,7 +225,12 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
   const anyOf = placement === "prefer-arm64";
   const traffic = await verifyUrl(out.serviceUrl, { expectArchs, anyOf, answer, nodes, pods }, o, resnapshot);
   // prefer-arm64 and any service's answers need no architecture the cluster lacks.
-  if (traffic.status === "passed" && lacking.length > 0 && !anyOf && traffic.evidence.archFromAnswers !== false) {
+  if (
+    traffic.status === "passed" &&
+    lacking.length > 0 &&
+    !anyOf &&
+    traffic.evidence.archFromAnswers !== false
+  ) {
     const missing = lacking.map((a) => UNAME_ARCH[a]).join(", ");
     results.push(
       skipped("traffic", `${traffic.summary}; no ${missing} answer possible: ${why}`, {

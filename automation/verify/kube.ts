@@ -94,7 +94,9 @@ export async function apiGet(kc: KubeConfig, path: string, timeoutMs: number): P
       res.on("end", () => {
         const body = Buffer.concat(chunks).toString("utf8");
         const failure = proxyFailure(res.statusCode, body);
-        resolve(failure ? { status: res.statusCode, body, error: failure } : { status: res.statusCode, body });
+        resolve(
+          failure ? { status: res.statusCode, body, error: failure } : { status: res.statusCode, body },
+        );
       });
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));

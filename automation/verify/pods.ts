@@ -106,7 +106,9 @@ export function checkPods(
   }
   if (problems.length > 0) return failed("pods", problems.join("; "), evidence);
   const order = placement === "prefer-arm64" ? [...ARCHS].reverse() : ARCHS;
-  const byArch = order.filter((a) => archs.has(a)).map((a) => `${ready.filter((r) => r.arch === a).length} on ${a}`);
+  const byArch = order
+    .filter((a) => archs.has(a))
+    .map((a) => `${ready.filter((r) => r.arch === a).length} on ${a}`);
   if (missing.length > 0) {
     return skipped(
       "pods",

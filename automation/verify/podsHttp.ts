@@ -94,6 +94,15 @@ export function checkPodsHttp(
     answers: rows,
   };
   const problems: string[] = [];
+  const allowed = placementArchs(t.placement);
+  const absent = allowed.filter((a) => t.clusterArchs && !t.clusterArchs.includes(a));
+  if (rows.length === 0 && absent.length === allowed.length) {
+    return skipped(
+      "pods-http",
+      `placement ${t.placement}: the cluster has no ${absent.join(", ")} node, so no pod can answer`,
+      { ...evidence, missingArchs: absent },
+    );
+  }
   if (rows.length === 0) problems.push("no Ready pod to ask");
   const bad = rows.filter((r) => r.problem);
   if (bad.length > 0) {
@@ -109,7 +118,7 @@ export function checkPodsHttp(
     if (t.clusterArchs && !t.clusterArchs.includes(arch)) missing.push(arch);
     else if (rows.length > 0) problems.push(`no pod on ${arch} answered ${describeExpectation(t.expect)}`);
   }
-  const stray = Object.keys(byArch).filter((a) => !placementArchs(t.placement).includes(a as never));
+  const stray = Object.keys(byArch).filter((a) => !allowed.includes(a as never));
   if (stray.length > 0) problems.push(`placement ${t.placement}, but pods on ${stray.join(", ")} answered`);
   if (problems.length > 0) return failed("pods-http", problems.join("; "), evidence);
   const split = ARCHS.filter((a) => byArch[a]).map((a) => `${byArch[a]} on ${a}`);
@@ -117,10 +126,14 @@ export function checkPodsHttp(
   const how = hello ? ", each saying its node's architecture" : "";
   const summary = `${good.length} pods answered GET ${path} with ${describeExpectation(t.expect)}: ${split.join(", ")}${how}`;
   if (missing.length > 0)
-    return skipped("pods-http", `${summary}; placement ${t.placement} also needs ${missing.join(", ")}, which the cluster has no node of`, {
-      ...evidence,
-      missingArchs: missing,
-    });
+    return skipped(
+      "pods-http",
+      `${summary}; placement ${t.placement} also needs ${missing.join(", ")}, which the cluster has no node of`,
+      {
+        ...evidence,
+        missingArchs: missing,
+      },
+    );
   return passed("pods-http", summary, evidence);
 }
 
@@ -167,5 +180,10 @@ export async function runPodsHttpCheck(
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, ready.length) }, worker));
-  return checkPodsHttp(rows, t, { namespace: t.namespace, port: t.port, readyPods: ready.length, pods: pods.length });
+  return checkPodsHttp(rows, t, {
+    namespace: t.namespace,
+    port: t.port,
+    readyPods: ready.length,
+    pods: pods.length,
+  });
 }

@@ -7,7 +7,14 @@
  */
 import { UNAME_ARCH } from "../../infra/arch";
 import { placementArchs } from "../../infra/config";
-import { AppExpectation, answerProblem, describeExpectation, excerpt, isHelloCheck, readHello } from "./expect";
+import {
+  AppExpectation,
+  answerProblem,
+  describeExpectation,
+  excerpt,
+  isHelloCheck,
+  readHello,
+} from "./expect";
 import { PlacementMode } from "./pods";
 import { CheckResult, NodeInfo, PodInfo, failed, passed } from "./types";
 
@@ -65,7 +72,11 @@ function examine(a: Answer, i: number, exp: TrafficExpectation): Row {
   if (hello.archSource) row.archSource = hello.archSource;
   if (hello.problem) {
     // A body that is not the app's JSON is shown; a bad `arch` value speaks for itself.
-    return { ...row, problem: hello.problem, ...(hello.problem.startsWith("body") ? { body: excerpt(a.body) } : {}) };
+    return {
+      ...row,
+      problem: hello.problem,
+      ...(hello.problem.startsWith("body") ? { body: excerpt(a.body) } : {}),
+    };
   }
   if (row.hostname === undefined) return { ...row, problem: `"hostname" is missing`, body: excerpt(a.body) };
   if (exp.pods && exp.nodes) {
@@ -147,7 +158,11 @@ function checkAnswers(rows: Row[], e: AppExpectation): CheckResult {
   if (bad.length > 0) {
     const first = bad.slice(0, 3).map((r) => `#${r.i}: ${r.problem}`);
     const more = bad.length > 3 ? "; …" : "";
-    return failed("traffic", `${bad.length} of ${rows.length} answers bad (${first.join("; ")}${more})`, evidence);
+    return failed(
+      "traffic",
+      `${bad.length} of ${rows.length} answers bad (${first.join("; ")}${more})`,
+      evidence,
+    );
   }
   return passed(
     "traffic",

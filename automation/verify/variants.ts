@@ -123,7 +123,8 @@ export function checkVariants(runs: VariantRun[], context: Record<string, unknow
   if (problems.length > 0) return failed("variants", problems.join("; "), evidence);
   const hello = runs.every((r) => r.verdict.arch !== undefined);
   const seen = runs.map(
-    (r) => `${r.platform} → ${hello ? r.verdict.arch : `HTTP ${r.status}`} in ${seconds(r.timeToFirstAnswerMs)}`,
+    (r) =>
+      `${r.platform} → ${hello ? r.verdict.arch : `HTTP ${r.status}`} in ${seconds(r.timeToFirstAnswerMs)}`,
   );
   return passed("variants", `${seen.join(", ")}${hello ? " (archSource process)" : ""}`, evidence);
 }
