@@ -124,7 +124,7 @@ export function checkPodsHttp(
   const split = ARCHS.filter((a) => byArch[a]).map((a) => `${byArch[a]} on ${a}`);
   const path = rows[0]?.path ?? t.expect.checkPath;
   const how = hello ? ", each saying its node's architecture" : "";
-  const summary = `${good.length} pods answered GET ${path} with ${describeExpectation(t.expect)}: ${split.join(", ")}${how}`;
+  const summary = `${good.length} pod${good.length === 1 ? "" : "s"} answered GET ${path} with ${describeExpectation(t.expect)}: ${split.join(", ")}${how}`;
   if (missing.length > 0)
     return skipped(
       "pods-http",
