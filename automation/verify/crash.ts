@@ -3,17 +3,22 @@
  * termination's reason, exit code and message) and its previous run's log. An image without a
  * variant for the node's architecture gets the node's platform's binary wrong, and the kernel
  * refuses it: `exec format error`, in the runtime's message (StartError) or in the log
- * (`exec /usr/local/bin/node: exec format error`). That case is named as such, not as a crash loop.
+ * (`exec /usr/local/bin/node: exec format error`); an index without it cannot even be pulled
+ * (containerd: "no match for platform in manifest"). Both are named as such, not as a crash loop.
  */
 import type { Cluster } from "./kube";
 import { ContainerInfo, PodInfo } from "./types";
 
 const EXEC_FORMAT = /exec format error/i;
+/** containerd's refusal to pull an index without the node's platform. */
+const NO_PLATFORM = /no match for platform in manifest/i;
 
 /** A container that has failed or is failing (worth its previous log). */
 export function isCrashing(c: ContainerInfo): boolean {
   return (
     c.waiting?.reason === "CrashLoopBackOff" ||
+    c.waiting?.reason === "ErrImagePull" ||
+    c.waiting?.reason === "ImagePullBackOff" ||
     (c.terminated !== undefined && c.terminated.reason !== "Completed") ||
     (c.restartCount > 0 && !c.ready)
   );
@@ -25,11 +30,15 @@ export function crashText(pod: PodInfo, nodeArch: string | undefined): string {
   for (const c of pod.containers ?? []) {
     if (!isCrashing(c)) continue;
     const said = [c.terminated?.message, c.waiting?.message, c.previousLog].filter(Boolean).join("\n");
+    const platform = nodeArch ? `linux/${nodeArch}` : "this node's platform";
+    const where = `container ${c.name} of ${pod.name} on ${pod.nodeName ?? "?"}`;
     if (EXEC_FORMAT.test(said)) {
-      const platform = nodeArch ? `linux/${nodeArch}` : "this node's platform";
+      parts.push(`image has no ${platform} variant: ${where} fails with "exec format error"`);
+      continue;
+    }
+    if (NO_PLATFORM.test(said)) {
       parts.push(
-        `image has no ${platform} variant: container ${c.name} of ${pod.name} on ${pod.nodeName ?? "?"} ` +
-          `fails with "exec format error"`,
+        `image has no ${platform} variant: ${where} cannot pull it (no match for platform in manifest)`,
       );
       continue;
     }

@@ -69,6 +69,31 @@ describe("verify pods: crashes", () => {
     assert.match(crashText(p, "arm64"), /^image has no linux\/arm64 variant: container hello of web-2/);
   });
 
+  it("an index without the node's platform (ImagePullBackOff, no match for platform) is named too", () => {
+    const p: PodInfo = {
+      name: "web-2",
+      nodeName: "node-arm",
+      ready: false,
+      phase: "Pending",
+      containers: [
+        {
+          name: "hello",
+          ready: false,
+          restartCount: 0,
+          waiting: {
+            reason: "ImagePullBackOff",
+            message: 'Back-off pulling image "r/x@sha256:…": no match for platform in manifest: not found',
+          },
+        },
+      ],
+    };
+    const r = checkPods([ready("web-1", "node-x86"), p], NODES, "spread", 2);
+    assert.match(
+      r.summary,
+      /^image has no linux\/arm64 variant: container hello of web-2 on node-arm cannot pull it \(no match for platform in manifest\)/,
+    );
+  });
+
   it("any other crash is named with its reason, exit code, restarts and last log line", async () => {
     const pods = [ready("web-1", "node-x86"), crashLooping("web-2", "node-x86")];
     const cluster = fakeCluster({
