@@ -266,3 +266,50 @@ describe("verify pods-http for the hello app (its arch must match the node)", fu
     }
   });
 });
+
+describe("verify kube: the pod proxy through a real HTTP API server stand-in", () => {
+  it("GETs /api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy{path} with the kubeconfig's token", async () => {
+    const seen: { url?: string; auth?: string }[] = [];
+    const api = http.createServer((req, res) => {
+      seen.push({ url: req.url, auth: req.headers.authorization });
+      if (req.url?.includes("/pods/gone:")) {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({ kind: "Status", message: "error trying to reach service: dial tcp: refused" }),
+        );
+        return;
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"service":"greeter"}');
+    });
+    const port = await listen(api);
+    try {
+      const kubeconfig = JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [
+          { name: "c", cluster: { server: `http://127.0.0.1:${port}`, "insecure-skip-tls-verify": true } },
+        ],
+        users: [{ name: "u", user: { token: "t0k3n" } }],
+        contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+        "current-context": "x",
+      });
+      const { clusterFromKubeconfig } = await import("../../automation/verify/kube");
+      const c = await clusterFromKubeconfig(kubeconfig);
+      const ok = await c.proxyGet("lab-alice", "web-1", 9090, "/greet?x=1", 5_000);
+      assert.deepEqual(ok, { status: 200, body: '{"service":"greeter"}' });
+      const gone = await c.proxyGet("lab-alice", "gone", 9090, "/greet", 5_000);
+      assert.equal(gone.status, 503);
+      assert.equal(
+        gone.error,
+        "the API server's pod proxy: error trying to reach service: dial tcp: refused",
+      );
+      assert.deepEqual(seen[0], {
+        url: "/api/v1/namespaces/lab-alice/pods/web-1:9090/proxy/greet?x=1",
+        auth: "Bearer t0k3n",
+      });
+    } finally {
+      api.close();
+    }
+  });
+});
