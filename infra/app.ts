@@ -39,8 +39,8 @@ export interface AppArgs {
   replicas?: number;
   /** Graviton nodes are tainted `arch=arm64:NoSchedule`: pods that may run there tolerate it. */
   taintArm?: boolean;
-  /** Existing namespace to use; by default the app creates its own, `lab-<attendee>`. */
-  namespace?: string;
+  /** Existing namespace to use (a tenant's); by default the app creates its own, `<base>`. */
+  namespace?: pulumi.Input<string>;
   /** `LoadBalancer` (internet-facing NLB, default) or `NodePort` (local clusters). */
   serviceType?: ServiceType;
   /** Architectures the cluster has nodes of (default both); spread falls back to these. */
@@ -49,6 +49,13 @@ export interface AppArgs {
   memoryLimit?: string;
   /** Port, probes, env and check path of the service (default: the bundled hello app). */
   settings?: AppSettings;
+  /**
+   * Sources the app port admits (its NetworkPolicy's `from`); by default anywhere. A shared
+   * cluster's tenant admits its own namespace and the clients of its Service only.
+   */
+  ingressFrom?: pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer[]>;
+  /** The Service's externalTrafficPolicy (default: Kubernetes' own, `Cluster`). */
+  externalTrafficPolicy?: "Local" | "Cluster";
 }
 
 export class App extends pulumi.ComponentResource {
@@ -134,7 +141,7 @@ export class App extends pulumi.ComponentResource {
                 ? undefined
                 : skipAwait,
         },
-        spec: serviceSpec(serviceType, selector),
+        spec: serviceSpec(serviceType, selector, args.externalTrafficPolicy),
       },
       childOpts,
     );
@@ -149,7 +156,10 @@ export class App extends pulumi.ComponentResource {
     }
     new k8s.networking.v1.NetworkPolicy(
       `${name}-netpol`,
-      { metadata: { name: APP_NAME, namespace, labels }, spec: networkPolicySpec(selector, settings.port) },
+      {
+        metadata: { name: APP_NAME, namespace, labels },
+        spec: networkPolicySpec(selector, settings.port, args.ingressFrom),
+      },
       childOpts,
     );
 

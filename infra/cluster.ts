@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "./config";
 import { labNames } from "./names";
-import { Network } from "./network";
+import { Network, NetworkRef } from "./network";
 import { createNodeGroup, NodeGroupDescription, nodeGroupSpec, NodeGroupSpec } from "./nodegroups";
 
 /** AWS managed policies every EKS worker node role needs. */
@@ -45,7 +45,29 @@ export type ClusterArgs = Pick<
    * and a second one fails with ResourceInUseException (pulumi-eks #2373).
    */
   adminPrincipalArns?: pulumi.Input<string>[];
+  /**
+   * An existing VPC to run in (a workshop foundation's, `shared-network`); by default the cluster
+   * creates its own Network. A given VPC's subnets must route to a NAT gateway already.
+   */
+  network?: NetworkRef;
+  /**
+   * Enforce Kubernetes NetworkPolicies: the VPC CNI addon's `enableNetworkPolicy` (its network
+   * policy agent). On for a shared cluster, whose tenants' namespaces are isolated by policies.
+   */
+  networkPolicy?: boolean;
 };
+
+/**
+ * The VPC CNI options of a cluster: none (EKS's default CNI, as every lab had) unless it enforces
+ * NetworkPolicies, which takes the managed vpc-cni addon with `enableNetworkPolicy: "true"` in its
+ * configuration (pulumi-eks's VpcCniAddon writes it so from the boolean).
+ */
+export function vpcCniSettings(
+  networkPolicy: boolean,
+): Pick<eks.ClusterArgs, "useDefaultVpcCni" | "vpcCniOptions"> {
+  if (!networkPolicy) return {};
+  return { useDefaultVpcCni: false, vpcCniOptions: { enableNetworkPolicy: true } };
+}
 
 /** Both node group specs, validated before any resource is declared. */
 export function clusterNodeGroupSpecs(args: ClusterArgs): NodeGroupSpec[] {
@@ -96,6 +118,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly nodeGroups: pulumi.Output<NodeGroupDescription[]>;
   public readonly nodeRoleArn: pulumi.Output<string>;
   public readonly vpcId: pulumi.Output<string>;
+  /** The Network the cluster created (undefined when it runs in a given one). */
+  public readonly network: Network | undefined;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:index:Cluster", name, {}, opts);
@@ -103,11 +127,10 @@ export class Cluster extends pulumi.ComponentResource {
     const names = labNames(args);
     const parent = { parent: this };
 
-    const network = new Network(
-      `${name}-net`,
-      { clusterName: names.cluster, namePrefix: names.base },
-      parent,
-    );
+    const own = args.network
+      ? undefined
+      : new Network(`${name}-net`, { clusterName: names.cluster, namePrefix: names.base }, parent);
+    const network: NetworkRef = args.network ?? (own as Network);
     const partition = aws.getPartitionOutput({}, parent).partition;
 
     const nodeRole = new aws.iam.Role(
@@ -158,6 +181,7 @@ export class Cluster extends pulumi.ComponentResource {
         publicAccessCidrs: args.apiAllowedCidrs,
         endpointPrivateAccess: true,
         createOidcProvider: false,
+        ...vpcCniSettings(args.networkPolicy ?? false),
       },
       { parent: this, providers: { aws: args.awsProvider } },
     );
@@ -170,7 +194,7 @@ export class Cluster extends pulumi.ComponentResource {
         spec,
         args,
         { name: this.clusterName, nodeRoleArn: nodeRole.arn, subnetIds: network.privateSubnetIds },
-        { parent: this, dependsOn: [cluster, network, ...attachments] },
+        { parent: this, dependsOn: [cluster, ...(own ? [own] : []), ...attachments] },
       ),
     );
 
@@ -185,7 +209,8 @@ export class Cluster extends pulumi.ComponentResource {
       groups.map((g) => g.nodeGroup.nodeGroupName.apply((n) => ({ ...g.description, name: n }))),
     );
     this.nodeRoleArn = nodeRole.arn;
-    this.vpcId = network.vpcId;
+    this.vpcId = pulumi.output(network.vpcId);
+    this.network = own;
     this.registerOutputs({
       clusterName: this.clusterName,
       kubeconfig: this.kubeconfig,

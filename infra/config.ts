@@ -7,6 +7,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { APP_DEFAULTS, AppConfig, parseAppConfig } from "./appConfig";
 import { ARCHS, Arch, archOfInstanceTypes, platformOf } from "./arch";
 import { DEFAULT_WORKSHOP } from "./names";
+import { parseWorkshopConfig, WORKSHOP_DEFAULTS, WorkshopConfig } from "./workshopConfig";
+
+// The workshop keys' types (infra/workshopConfig.ts), exported here with every other key's.
+export { FOUNDATION_ATTENDEE, ROLES, TOPOLOGIES } from "./workshopConfig";
+export type { Role, Topology, WorkshopConfig } from "./workshopConfig";
 
 export type Placement = "spread" | "arm64" | "amd64" | "prefer-arm64";
 export type Target = "aws" | "local";
@@ -47,8 +52,11 @@ const IPV4_CIDR = /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/;
 // DNS-1123 label: the attendee becomes part of Kubernetes and AWS names.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Every lab:* value; the app keys (lab:appDir, lab:image, lab:appPort, …) are in infra/appConfig.ts. */
-export interface LabConfig extends AppConfig {
+/**
+ * Every lab:* value; the app keys (lab:appDir, lab:image, lab:appPort, …) are in infra/appConfig.ts,
+ * the workshop keys (lab:role, lab:foundation, lab:topology, …) in infra/workshopConfig.ts.
+ */
+export interface LabConfig extends AppConfig, WorkshopConfig {
   /** Who the lab is for; part of every physical name and tag. */
   attendee: string;
   /** The workshop (the driver's stack prefix); with the attendee, part of every name and tag. */
@@ -111,6 +119,7 @@ export const DEFAULTS = {
   kubeconfig: "",
   clusterArchs: ARCHS.join(","),
   ...APP_DEFAULTS,
+  ...WORKSHOP_DEFAULTS,
 };
 
 /**
@@ -298,6 +307,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     );
   }
   const app = parseAppConfig(raw, problems);
+  const workshopKeys = parseWorkshopConfig(raw, { target, attendee: raw.attendee, kubeconfig }, problems);
   if (target === "aws" && region === undefined) {
     problems.push("aws:region is required for the aws target: `pulumi config set aws:region eu-west-1`");
   }
@@ -325,6 +335,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     clusterArchs,
     region,
     ...app,
+    ...workshopKeys,
   };
 }
 

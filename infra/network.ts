@@ -7,8 +7,13 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface NetworkArgs {
-  /** EKS cluster name; subnets get `kubernetes.io/cluster/<name>=shared` so Services find them. */
-  clusterName: string;
+  /**
+   * EKS cluster name; subnets get `kubernetes.io/cluster/<name>=shared` so Services find them.
+   * Undefined for a VPC that several clusters share (a workshop's `shared-network`): subnets then
+   * carry no cluster tag, which the AWS cloud provider takes as usable by every cluster (a subnet
+   * tagged for one cluster is skipped by the others).
+   */
+  clusterName: string | undefined;
   /** Prefix of the `Name` tags, e.g. `lab-alice`. */
   namePrefix: string;
   /** Availability zones to span (at least 2, as EKS requires). Defaults to 2. */
@@ -16,6 +21,9 @@ export interface NetworkArgs {
   /** VPC CIDR block (a /16). Defaults to 10.0.0.0/16. */
   cidrBlock?: string;
 }
+
+/** The lab VPC's CIDR block unless NetworkArgs.cidrBlock says otherwise. */
+export const DEFAULT_VPC_CIDR = "10.0.0.0/16";
 
 export interface SubnetPlan {
   /** `public` subnets hold load balancers and the NAT gateway; `private` ones hold the nodes. */
@@ -27,7 +35,11 @@ export interface SubnetPlan {
 }
 
 /** The subnets of a /16 VPC: a /20 public and a /18 private (room for VPC CNI pod IPs) per AZ. */
-export function subnetPlan(clusterName: string, azCount: number, cidrBlock = "10.0.0.0/16"): SubnetPlan[] {
+export function subnetPlan(
+  clusterName: string | undefined,
+  azCount: number,
+  cidrBlock = DEFAULT_VPC_CIDR,
+): SubnetPlan[] {
   if (!Number.isInteger(azCount) || azCount < 2 || azCount > 3) {
     throw new Error(
       `azCount is ${azCount}; EKS needs subnets in at least 2 AZs and this plan fits at most 3`,
@@ -36,7 +48,8 @@ export function subnetPlan(clusterName: string, azCount: number, cidrBlock = "10
   const m = /^(\d+)\.(\d+)\.0\.0\/16$/.exec(cidrBlock);
   if (!m) throw new Error(`cidrBlock "${cidrBlock}" must be a /16 such as 10.0.0.0/16`);
   const net = `${m[1]}.${m[2]}`;
-  const clusterTag = { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
+  const clusterTag: Record<string, string> =
+    clusterName === undefined ? {} : { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
   const plan: SubnetPlan[] = [];
   for (let az = 0; az < azCount; az++) {
     plan.push({
@@ -57,8 +70,16 @@ export function subnetPlan(clusterName: string, azCount: number, cidrBlock = "10
   return plan;
 }
 
-export class Network extends pulumi.ComponentResource {
+/** A VPC as clusters use it: this stack's Network, or the foundation's (from its outputs). */
+export interface NetworkRef {
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<string[]>;
+  privateSubnetIds: pulumi.Input<string[]>;
+}
+
+export class Network extends pulumi.ComponentResource implements NetworkRef {
   public readonly vpcId: pulumi.Output<string>;
+  public readonly cidrBlock: pulumi.Output<string>;
   public readonly publicSubnetIds: pulumi.Output<string[]>;
   public readonly privateSubnetIds: pulumi.Output<string[]>;
 
@@ -76,7 +97,7 @@ export class Network extends pulumi.ComponentResource {
     const vpc = new aws.ec2.Vpc(
       `${name}-vpc`,
       {
-        cidrBlock: args.cidrBlock ?? "10.0.0.0/16",
+        cidrBlock: args.cidrBlock ?? DEFAULT_VPC_CIDR,
         enableDnsHostnames: true,
         enableDnsSupport: true,
         tags: nameTag("vpc"),
@@ -133,6 +154,7 @@ export class Network extends pulumi.ComponentResource {
     });
 
     this.vpcId = vpc.id;
+    this.cidrBlock = vpc.cidrBlock;
     this.publicSubnetIds = pulumi.all(publicSubnets.map((s) => s.id));
     this.privateSubnetIds = pulumi.all(privateSubnets.map((s) => s.id));
     this.registerOutputs({

@@ -291,8 +291,16 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
           lifecycle: { preStop: { sleep: { seconds: PRESTOP_SLEEP_SECONDS } } },
           resources: {
             // Ephemeral storage (logs, /tmp) with request = limit, as kube-score asks.
-            requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": EPHEMERAL_STORAGE },
-            limits: { cpu: "250m", memory: o.memoryLimit ?? "128Mi", "ephemeral-storage": EPHEMERAL_STORAGE },
+            requests: {
+              cpu: POD_RESOURCES.cpuRequest,
+              memory: POD_RESOURCES.memoryRequest,
+              "ephemeral-storage": EPHEMERAL_STORAGE,
+            },
+            limits: {
+              cpu: POD_RESOURCES.cpuLimit,
+              memory: o.memoryLimit ?? POD_RESOURCES.memoryLimit,
+              "ephemeral-storage": EPHEMERAL_STORAGE,
+            },
           },
           securityContext: {
             allowPrivilegeEscalation: false,
@@ -316,6 +324,15 @@ export function podTemplate(o: PodTemplateOptions): k8s.types.input.core.v1.PodT
 /** Ephemeral storage per container: container logs (kubelet keeps up to 5 x 10Mi) plus /tmp. */
 export const EPHEMERAL_STORAGE = "128Mi";
 
+/** The app container's CPU and memory (a tenant's quota and limit range are sized from them). */
+export const POD_RESOURCES = {
+  cpuRequest: "50m",
+  memoryRequest: "64Mi",
+  cpuLimit: "250m",
+  /** The default memory limit; AppArgs.memoryLimit may raise it (the local target's 256Mi). */
+  memoryLimit: "128Mi",
+} as const;
+
 /** A PodDisruptionBudget spec keeping one pod through voluntary disruptions (node drains). */
 export function disruptionBudgetSpec(
   selector: Record<string, string>,
@@ -325,26 +342,37 @@ export function disruptionBudgetSpec(
 
 /**
  * The pods' NetworkPolicy: ingress only to the app port (from anywhere: the load balancer, node
- * ports, probes); egress open on purpose, since a user's service may call anything (docs/APP.md).
+ * ports, probes; or, in a shared cluster's tenant, only from `from`); egress open on purpose, since
+ * a user's service may call anything (docs/APP.md).
  */
 export function networkPolicySpec(
   selector: Record<string, string>,
   port: number,
+  from?: pulumi.Input<k8s.types.input.networking.v1.NetworkPolicyPeer[]>,
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
   return {
     podSelector: { matchLabels: selector },
     policyTypes: ["Ingress", "Egress"],
-    ingress: [{ ports: [{ port, protocol: "TCP" }] }],
+    ingress: [from ? { from, ports: [{ port, protocol: "TCP" }] } : { ports: [{ port, protocol: "TCP" }] }],
     egress: [{}],
   };
 }
 
-/** Service spec: port SERVICE_PORT to the pods' `http` port. */
-export function serviceSpec(type: ServiceType, selector: Record<string, string>): ServiceSpec {
+/**
+ * Service spec: port SERVICE_PORT to the pods' `http` port. `externalTrafficPolicy: Local` (a shared
+ * cluster's tenants) keeps the client's address: no node forwards to another node's pod under its
+ * own address, which a tenant's NetworkPolicy could not tell from another tenant's pod.
+ */
+export function serviceSpec(
+  type: ServiceType,
+  selector: Record<string, string>,
+  externalTrafficPolicy?: "Local" | "Cluster",
+): ServiceSpec {
   return {
     type,
     selector,
     ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
+    ...(externalTrafficPolicy ? { externalTrafficPolicy } : {}),
   };
 }
 

@@ -51,6 +51,12 @@ describe("infra/config: parseLabConfig", () => {
       expectStatus: 200,
       expectBody: "",
       appEnv: {},
+      // The workshop keys (infra/workshopConfig.ts): a self-contained lab.
+      role: "attendee",
+      foundation: "",
+      topology: "dedicated",
+      attendees: 1,
+      attendeePrincipal: "",
     });
   });
 

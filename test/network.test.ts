@@ -25,6 +25,23 @@ describe("infra/network: subnetPlan", () => {
     });
   });
 
+  it("a VPC several clusters share (no cluster name): the role tags only, no cluster's tag", () => {
+    const plan = subnetPlan(undefined, 2);
+    assert.deepStrictEqual(
+      plan.map((s) => s.tags),
+      [
+        { "kubernetes.io/role/elb": "1" },
+        { "kubernetes.io/role/elb": "1" },
+        { "kubernetes.io/role/internal-elb": "1" },
+        { "kubernetes.io/role/internal-elb": "1" },
+      ],
+    );
+    assert.deepStrictEqual(
+      plan.map((s) => s.cidrBlock),
+      subnetPlan("lab-alice", 2).map((s) => s.cidrBlock),
+    );
+  });
+
   it("fits three AZs without overlap and refuses one", () => {
     assert.deepStrictEqual(
       subnetPlan("c", 3, "10.8.0.0/16").map((s) => s.cidrBlock),

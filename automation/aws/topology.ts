@@ -13,10 +13,13 @@
  * largest type of its group; SPOT nodes need no on-demand vCPUs.
  */
 import { Arch } from "../../infra/arch";
-import { CapacityType } from "../../infra/config";
+import { CapacityType, Topology } from "../../infra/config";
+import { sharedClusterNodes } from "../../infra/topology";
 
-export type Topology = "dedicated" | "shared-network" | "shared-cluster";
-export const TOPOLOGIES: readonly Topology[] = ["dedicated", "shared-network", "shared-cluster"];
+// The topology and the shared cluster's sizing are the program's (infra/): one source for both.
+export { TOPOLOGIES } from "../../infra/config";
+export type { Topology } from "../../infra/config";
+export { ATTENDEES_PER_SHARED_NODE, sharedClusterNodes } from "../../infra/topology";
 
 export const RESOURCES = [
   "vpcs",
@@ -35,18 +38,6 @@ export interface SizingConfig {
   armInstanceTypes: string[];
   nodesDesired: number;
   capacityType: CapacityType;
-}
-
-/**
- * Attendees one node of each group carries in `shared-cluster`: each attendee adds a few small pods
- * per architecture (4 replicas spread over two groups), and a `.large` node holds 29 pods with the
- * VPC CNI, of which the system takes a handful; 4 attendees per node leaves room for rollouts.
- */
-export const ATTENDEES_PER_SHARED_NODE = 4;
-
-/** Nodes per node group of the one shared cluster, for `attendees` attendees. */
-export function sharedClusterNodes(attendees: number, nodesDesired: number): number {
-  return Math.max(nodesDesired, Math.ceil(attendees / ATTENDEES_PER_SHARED_NODE));
 }
 
 export interface NodeGroupNeed {

@@ -6,6 +6,7 @@
 import { parseLabConfig } from "../../infra/config";
 import { PreflightInput, PreflightResult, preflightTable } from "../aws/preflight";
 import { StackListing } from "../lifecycle/engine";
+import { Topology } from "../aws/topology";
 import { stackName } from "../lifecycle/runner";
 import { rawLabConfig } from "./labconfig";
 
@@ -28,7 +29,7 @@ export async function autoPreflight(run: PreflightFn, a: AutoPreflight): Promise
   const config = parseLabConfig(rawLabConfig(fresh[0], a.config));
   const result = await run({
     region: String(config.region),
-    topology: "dedicated",
+    topology: (a.config["lab:topology"] ?? "dedicated") as Topology,
     attendees: fresh,
     config,
   });

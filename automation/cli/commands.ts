@@ -9,18 +9,8 @@ import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
 import { RunReport, writeJson, writeJunit } from "../reports/report";
 import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import {
-  RunOutcome,
-  RunSettings,
-  RunnerDeps,
-  SignalSource,
-  noteSignals,
-  runAll,
-  stackName,
-} from "../lifecycle/runner";
-import { FOUNDATIONS, foundationConfig, foundationStack } from "../lifecycle/foundation";
-import { StackListing } from "../lifecycle/engine";
-import { TargetEngine } from "../lifecycle/targets";
+import { RunOutcome, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import { FOUNDATIONS, foundationStack } from "../lifecycle/foundation";
 import { StateSettings } from "../lifecycle/state";
 import { Toolchain, localEnv } from "../local/toolchain";
 import { failureLines, summaryTable } from "../reports/summary";
@@ -35,6 +25,7 @@ import { creatingEngine, existingEngine } from "./engines";
 import { EXIT } from "./exit";
 import { verifyUrlCommand } from "./stack-commands";
 import { LabSweeper } from "./sweeps";
+import { sweepFor, usesFoundation, workshopFoundation } from "./workshop";
 import { PreflightFn, autoPreflight } from "./auto-preflight";
 
 export { EXIT };
@@ -151,7 +142,14 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   v.backend(o.backend, problems);
   // verify/destroy act on stacks as they are: their config is the stacks' own, not checked again here.
-  const plan = v.stackConfig(o, names, d.env, problems, command === "up" || command === "run");
+  const plan = v.stackConfig(
+    o,
+    names,
+    d.env,
+    problems,
+    command === "up" || command === "run",
+    usesFoundation(o) ? foundationStack(prefix) : undefined,
+  );
   if (problems.list.length > 0) return usageError(d, command, problems.list);
   const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
   if (ephemeral) d.err(`lab ${command}: ${ephemeral}`);
@@ -301,30 +299,4 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
  * this command's: a later `up --attendees carol` must not shrink what alice and bob run on) and for
  * destroy (removed once no attendee stack is left); none for verify.
  */
-function workshopFoundation(
-  command: Command,
-  prefix: string,
-  names: string[],
-  config: Record<string, string>,
-  listing: StackListing[],
-): RunSettings["foundation"] {
-  if (!FOUNDATIONS || command === "verify") return undefined;
-  const stack = foundationStack(prefix);
-  if (command === "destroy") return { stack, config: {} };
-  const existing = listing
-    .filter((s) => s.name.startsWith(`${prefix}-`))
-    .map((s) => s.name.slice(prefix.length + 1));
-  const attendees = new Set([...existing, ...names]).size;
-  return { stack, config: foundationConfig({ ...config, "lab:attendees": String(attendees) }) };
-}
-
-function sweepFor(
-  sweeper: LabSweeper | undefined,
-  engine: TargetEngine,
-  workshop: string,
-): RunnerDeps["sweep"] {
-  if (!sweeper) return undefined;
-  return (lab) => sweeper(engine.targetOf(lab.stack), { ...lab, workshop });
-}
-
 export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");

@@ -160,6 +160,17 @@ export async function heldSecretProblems(
   return problems;
 }
 
+/**
+ * The attendee's config as the driver sets it: its foundation named and, on the local target, the
+ * cluster's kubeconfig that `lab` adds once the cluster runs (unless the line gave one).
+ */
+function asAttendeeOf(raw: RawLabConfig, foundation: string | undefined, target: Target): RawLabConfig {
+  if (!foundation) return raw;
+  const r: Record<string, string> = { ...(raw as Record<string, string>), foundation };
+  if (target === "local" && r.kubeconfig === undefined) r.kubeconfig = "(the local cluster's, set by lab)";
+  return r as RawLabConfig;
+}
+
 /** The raw `lab:*` view parseLabConfig takes, for one attendee. */
 export function rawLabConfig(attendee: string, config: Record<string, string>): RawLabConfig {
   const raw: Record<string, string> = { attendee };
@@ -177,6 +188,8 @@ export function planStackConfig(
   attendees: string[],
   env: NodeJS.ProcessEnv,
   validate = true,
+  /** The workshop foundation the stacks will use (checked as the driver will set it). */
+  foundation?: string,
 ): StackConfigPlan {
   const { config, problems } = parseConfigPairs(input.pairs);
   const { secrets, problems: secretProblems } = parseSecretPairs(input.secretPairs ?? []);
@@ -208,7 +221,7 @@ export function planStackConfig(
   // Attendee-name problems are reported by the attendee list check; here the config's own.
   for (const attendee of attendees.length > 0 ? attendees : ["placeholder"]) {
     try {
-      parseLabConfig(rawLabConfig(attendee, config));
+      parseLabConfig(asAttendeeOf(rawLabConfig(attendee, config), foundation, target));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       for (const p of e.problems) {

@@ -134,12 +134,14 @@ export function stackConfig(
   problems: Problems,
   /** false: the stacks exist and hold their config; only the line's own syntax is checked. */
   validate = true,
+  foundation?: string,
 ): StackConfigPlan {
   const plan = planStackConfig(
     { pairs: o.config ?? [], secretPairs: o.secret, secretEnvPairs: o.secretEnv, target: o.target },
     names,
     env,
     validate,
+    foundation,
   );
   plan.problems.forEach((p) => problems.add(p));
   return plan;

@@ -149,6 +149,8 @@ const isDefaultProvider = (type: string, urn: string): boolean =>
 export function toProgress(e: EngineEvent): ProgressEvent | undefined {
   const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
   if (meta && isDefaultProvider(meta.type, meta.urn)) return undefined;
+  // A read (the foundation's StackReference) is no resource change: the summary does not count it.
+  if (meta && (meta.op === "read" || meta.op === "read-replacement")) return undefined;
   if (e.resourcePreEvent && !e.resourcePreEvent.planning) {
     const m = e.resourcePreEvent.metadata;
     return { kind: "step-start", urn: m.urn, op: m.op };

@@ -16,7 +16,7 @@ export function foundationStack(prefix: string): string {
 }
 
 /** Stack config that names the attendee: not the foundation's. */
-const PER_ATTENDEE = new Set(["lab:attendee", "lab:foundation"]);
+const PER_ATTENDEE = new Set(["lab:attendee", "lab:foundation", "lab:attendeePrincipal"]);
 
 /** The foundation's config: the workshop-wide part of the attendees' config, with its role. */
 export function foundationConfig(config: Record<string, string>): Record<string, string> {

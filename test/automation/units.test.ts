@@ -111,6 +111,13 @@ describe("driver units", () => {
       toProgress({ sequence: 5, timestamp: 0, resourcePreEvent: { metadata: provider } }),
       undefined,
     );
+    // A read (a StackReference) is not in the summary's counts either.
+    const read = {
+      op: "read",
+      urn: "urn:pulumi:s::p::pulumi:pulumi:StackReference::f",
+      type: "pulumi:pulumi:StackReference",
+    } as never;
+    assert.equal(toProgress({ sequence: 7, timestamp: 0, resOutputsEvent: { metadata: read } }), undefined);
     // An explicit provider (the lab's kubernetes provider) is a counted resource like any other.
     const explicit = {
       op: "create",

@@ -7,6 +7,9 @@ import * as path from "node:path";
 import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/local/cluster";
 import { labCacheDir } from "../../automation/local/toolchain";
 import { MANIFEST_TYPES } from "../../automation/verify/registry";
+import { registryTags } from "../../automation/local/sweep";
+import { FOUNDATION } from "../../automation/lifecycle/foundation";
+import { labNames } from "../../infra/names";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const CACHE = labCacheDir(process.env);
@@ -70,6 +73,13 @@ export interface Report {
     verify?: { status: string; checks: Check[] };
     destroy?: { status: string; attempts?: number };
   }[];
+  /** The workshop foundation's steps (up before the labs, destroy after them). */
+  foundation?: {
+    stack: string;
+    passed: boolean;
+    up?: { status: string; error?: string };
+    destroy?: { status: string };
+  };
 }
 
 /**
@@ -107,6 +117,20 @@ export function lab(
   });
 }
 
+/** Runs the real CLI without a report (commands that write none, e.g. handout). */
+export function labPlain(args: string[], dir: string): { code: number; out: string } {
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, "bin/lab.js"), ...args, "--backend", `file://${dir}/state`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "e2e", CI: "true" },
+      encoding: "utf8",
+    },
+  );
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
 /** Stacks the file backend still has (the engine keeps `.bak` copies of removed ones). */
 export function stacksIn(dir: string): string[] {
   const stacks = path.join(dir, "state", ".pulumi", "stacks");
@@ -139,8 +163,12 @@ export async function assertNothingLeft(
   dir: string,
   attendees: string[],
   cluster: "stopped" | "joined" = "stopped",
+  workshop = "lab",
 ): Promise<void> {
   assert.deepEqual(stacksIn(dir), [], "stacks left in the backend");
+  // The workshop's one image lives in its foundation's repository (the build cache tag stays).
+  const repo = labNames({ workshop, attendee: FOUNDATION }).repository;
+  assert.deepEqual(await registryTags(REGISTRY, repo), [], `image tags left in ${repo}`);
   if (cluster === "stopped") assert.deepEqual(clusterProcesses(), [], "cluster processes left");
   else assert.deepEqual(labNamespaces(attendees), [], "lab namespaces left in the cluster");
   for (const a of attendees)

@@ -5,6 +5,9 @@
  * makes (caller identity, session context, AZs, partition, ECR token). Unknown invokes throw, so a
  * new lookup cannot silently return nothing.
  *
+ * A `pulumi.StackReference` (a workshop attendee reading its foundation) answers with the outputs
+ * `setStackOutputs` gave for that fully qualified stack name (`organization/lab/<stack>`), or none.
+ *
  * @pulumi/eks's Cluster is a remote (multi-language) component: under mocks it is ONE resource,
  * `eks:index:Cluster`, whose outputs (kubeconfigJson, eksCluster, …) are mocked below; tests assert
  * on its inputs, not on the children it would create in a real deployment.
@@ -50,6 +53,20 @@ const calls: RecordedCall[] = [];
 let inflight = 0;
 let pendingMeta: Pick<Recorded, "parent" | "providers" | "dependencies"> | undefined;
 let lastRecord: Recorded | undefined;
+
+/** Outputs (and which of them are secret) of the stacks a StackReference may name. */
+const stacks = new Map<string, { outputs: Record<string, unknown>; secret: string[] }>();
+
+/** The outputs a StackReference to `name` (fully qualified) sees; `secret` names the secret ones. */
+export function setStackOutputs(name: string, outputs: Record<string, unknown>, secret: string[] = []): void {
+  stacks.set(name, { outputs, secret });
+}
+
+/** The organization the mocked program runs in (a DIY backend's is `organization` too). */
+export const ORGANIZATION = "organization";
+
+/** The token the mocked token controller issues a ServiceAccount's token Secret. */
+export const SA_TOKEN = "mock-service-account-token";
 
 /** Deterministic fake digest of a name. */
 export function fakeDigest(seed: string): string {
@@ -99,6 +116,18 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string | undefi
         state: { kubeconfig, kubeconfigJson: JSON.stringify(kubeconfig), eksCluster: { name: inputs.name } },
       };
     }
+    case "pulumi:pulumi:StackReference": {
+      const found = stacks.get(inputs.name) ?? { outputs: {}, secret: [] };
+      return {
+        id: inputs.name,
+        state: { name: inputs.name, outputs: found.outputs, secretOutputNames: found.secret },
+      };
+    }
+    case "kubernetes:core/v1:Secret":
+      // The token controller fills in a service-account-token Secret's data.
+      return inputs.type === "kubernetes.io/service-account-token"
+        ? { id, state: { ...inputs, data: { token: Buffer.from(SA_TOKEN).toString("base64") } } }
+        : { id, state: inputs };
     case "kubernetes:core/v1:Service":
       return {
         id,
@@ -175,7 +204,7 @@ export const mocks: pulumi.runtime.Mocks = {
   },
 };
 
-pulumi.runtime.setMocks(mocks, "lab", "test", false);
+pulumi.runtime.setMocks(mocks, "lab", "test", false, ORGANIZATION);
 // The program asks a local target's registry for its base images (infra/baseImages.ts); unit tests have
 // no registry: test/baseImages.test.ts drives the check itself.
 process.env.LAB_BASE_IMAGE_CHECK = "off";
@@ -212,6 +241,7 @@ monitor.registerResource = (req, cb) => {
 export function resetMocks(): void {
   resources.length = 0;
   calls.length = 0;
+  stacks.clear();
 }
 
 /** Waits until no registration is in flight (and none started) for a few ticks. */

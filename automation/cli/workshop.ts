@@ -1,0 +1,42 @@
+/** What a command over attendees adds for the workshop: its foundation, and the sweep after destroys. */
+import { FOUNDATIONS, foundationConfig, foundationStack } from "../lifecycle/foundation";
+import { StackListing } from "../lifecycle/engine";
+import { RunSettings, RunnerDeps } from "../lifecycle/runner";
+import { TargetEngine } from "../lifecycle/targets";
+import { Command } from "../lifecycle/types";
+import { LabSweeper } from "./sweeps";
+import * as v from "./validate";
+
+/**
+ * Whether the stacks share a foundation: always, except a local lab without a cluster
+ * (`--config kubeconfig=`), which is only its image.
+ */
+export function usesFoundation(o: v.RawOptions): boolean {
+  return FOUNDATIONS && !(o.config ?? []).some((p) => /^(lab:)?kubeconfig=\s*$/.test(p));
+}
+
+export function workshopFoundation(
+  command: Command,
+  prefix: string,
+  names: string[],
+  config: Record<string, string>,
+  listing: StackListing[],
+): RunSettings["foundation"] {
+  if (!FOUNDATIONS || command === "verify" || config["lab:kubeconfig"] === "") return undefined;
+  const stack = foundationStack(prefix);
+  if (command === "destroy") return { stack, config: {} };
+  const existing = listing
+    .filter((s) => s.name.startsWith(`${prefix}-`))
+    .map((s) => s.name.slice(prefix.length + 1));
+  const attendees = new Set([...existing, ...names]).size;
+  return { stack, config: foundationConfig({ ...config, "lab:attendees": String(attendees) }) };
+}
+
+export function sweepFor(
+  sweeper: LabSweeper | undefined,
+  engine: TargetEngine,
+  workshop: string,
+): RunnerDeps["sweep"] {
+  if (!sweeper) return undefined;
+  return (lab) => sweeper(engine.targetOf(lab.stack), { ...lab, workshop });
+}
