@@ -13,14 +13,22 @@ import { parseWorkshopConfig, WORKSHOP_DEFAULTS, WorkshopConfig } from "./worksh
 export { FOUNDATION_ATTENDEE, ROLES, TOPOLOGIES } from "./workshopConfig";
 export type { Role, Topology, WorkshopConfig } from "./workshopConfig";
 
-export type Placement = "spread" | "arm64" | "amd64";
+export type Placement = "spread" | "arm64" | "amd64" | "prefer-arm64";
 export type Target = "aws" | "local";
 export type CapacityType = "ON_DEMAND" | "SPOT";
 
-export const PLACEMENTS: readonly Placement[] = ["spread", "arm64", "amd64"];
+export const PLACEMENTS: readonly Placement[] = ["spread", "arm64", "amd64", "prefer-arm64"];
 export const TARGETS: readonly Target[] = ["aws", "local"];
 export const CAPACITY_TYPES: readonly CapacityType[] = ["ON_DEMAND", "SPOT"];
 export const SUPPORTED_PLATFORMS: readonly string[] = ARCHS.map(platformOf);
+
+/**
+ * Architectures a placement lets pods run on: `spread` and `prefer-arm64` (Graviton preferred, x86
+ * allowed) both; a pinned placement its own. The image needs a variant for each.
+ */
+export function placementArchs(placement: Placement): readonly Arch[] {
+  return placement === "spread" || placement === "prefer-arm64" ? ARCHS : [placement];
+}
 
 /**
  * Longest attendee name accepted. The default workshop's names are `lab-<attendee>-<suffix>`; the
@@ -55,7 +63,7 @@ export interface LabConfig extends AppConfig, WorkshopConfig {
   workshop: string;
   /** `aws` (EKS + ECR) or `local` (local registry; see docs/LOCAL.md). */
   target: Target;
-  /** `spread` over both architectures, or pinned to `arm64` / `amd64`. */
+  /** `spread` over both architectures, pinned to `arm64` / `amd64`, or `prefer-arm64` (either, Graviton preferred). */
   placement: Placement;
   /** Pod replicas of the app Deployment. */
   replicas: number;
@@ -266,7 +274,7 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     }
   }
   // The image must have a variant for every architecture a pod may be scheduled on.
-  const needed: readonly Arch[] = placement === "spread" ? ARCHS : [placement];
+  const needed = placementArchs(placement);
   for (const arch of needed) {
     if (!platforms.includes(platformOf(arch))) {
       problems.push(

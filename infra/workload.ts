@@ -102,11 +102,25 @@ export interface EffectivePlacement {
  * Spread over what the cluster has: with one architecture missing, spread falls back to the
  * architectures that exist (affinity on those, no topology constraint that could never be met).
  * A pinned placement stays pinned, even where no node can take it (verify then reports it).
+ * prefer-arm64 runs on what the cluster has (arm64 preferred), so it is never unschedulable by arch.
  */
 export function effectivePlacement(
   placement: Placement,
   clusterArchs: readonly Arch[] = ARCHS,
 ): EffectivePlacement {
+  if (placement === "prefer-arm64") {
+    // A preference, not a requirement: whatever the cluster has may run the pods.
+    const have = ARCHS.filter((a) => clusterArchs.includes(a));
+    const noArm = !have.includes("arm64");
+    return {
+      archs: have,
+      spread: false,
+      schedulable: have.length > 0,
+      summary: noArm
+        ? `prefer-arm64 (the cluster has no arm64 node: ${have.join(", ") || "none"})`
+        : placement,
+    };
+  }
   if (placement !== "spread") {
     const ok = clusterArchs.includes(placement);
     return {
@@ -132,6 +146,12 @@ export function effectivePlacement(
   };
 }
 
+/** prefer-arm64's node affinity term: the scheduler's strongest preference for arm64 nodes. */
+export const PREFER_ARM64: k8s.types.input.core.v1.PreferredSchedulingTerm = {
+  weight: 100,
+  preference: { matchExpressions: [{ key: ARCH_KEY, operator: "In", values: ["arm64"] }] },
+};
+
 /** Scheduling constraints of a placement; pods that may land on arm64 tolerate the arm taint. */
 export function scheduling(
   placement: Placement,
@@ -143,11 +163,15 @@ export function scheduling(
   const archs: string[] = eff.archs;
   const result: Pick<PodSpec, "affinity" | "topologySpreadConstraints" | "tolerations"> = {
     affinity: {
-      nodeAffinity: {
-        requiredDuringSchedulingIgnoredDuringExecution: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: ARCH_KEY, operator: "In", values: archs }] }],
-        },
-      },
+      nodeAffinity:
+        placement === "prefer-arm64"
+          ? // Graviton's price-performance where there is room; x86 when not (no required arch term).
+            { preferredDuringSchedulingIgnoredDuringExecution: [PREFER_ARM64] }
+          : {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: ARCH_KEY, operator: "In", values: archs }] }],
+              },
+            },
     },
   };
   if (eff.spread) {

@@ -113,7 +113,7 @@ describe("infra/config: parseLabConfig", () => {
   it("rejects an unknown placement", () => {
     const problems = problemsOf({ ...valid, placement: "diagonal" });
     assert.ok(
-      problems.includes('lab:placement "diagonal" is not one of spread, arm64, amd64'),
+      problems.includes('lab:placement "diagonal" is not one of spread, arm64, amd64, prefer-arm64'),
       problems.join("|"),
     );
   });

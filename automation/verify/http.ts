@@ -64,21 +64,21 @@ export const STABLE_INTERVAL_MS = 500;
 export const RETRY_GRACE_MS = 30_000;
 
 export interface PollResult {
-  /** STABLE_ANSWERS answers of HTTP 200 in a row were seen. */
+  /** STABLE_ANSWERS answers of the awaited status in a row were seen. */
   answering: boolean;
   attempts: number;
   waitedMs: number;
   last: Answer;
-  /** The longest run of consecutive 200s seen (evidence when it never settled). */
+  /** The longest run of consecutive awaited answers seen (evidence when it never settled). */
   bestStreak: number;
-  /** The last answers that were not 200, newest last (status or error), for the evidence. */
+  /** The last answers that were not awaited, newest last (status or error), for the evidence. */
   recentProblems: string[];
 }
 
 const problemText = (a: Answer): string => a.error ?? `HTTP ${a.status}`;
 
 /**
- * Polls until the URL has answered HTTP 200 STABLE_ANSWERS times in a row (load-balancer DNS
+ * Polls until the URL has answered `okStatus` (HTTP 200 unless lab:expectStatus says otherwise) STABLE_ANSWERS times in a row (load-balancer DNS
  * and target registration take minutes, and flap meanwhile). A failed poll breaks the streak and
  * backs off from 1 s to 15 s (from 1 s again after a success); gives up once `deadlineMs` has passed.
  */
@@ -88,6 +88,7 @@ export async function pollUntilStable(
   clock: Clock = realClock,
   signal?: AbortSignal,
   onWait?: (attempt: number, last: Answer) => void,
+  okStatus = 200,
 ): Promise<PollResult> {
   const start = clock.now();
   let delay = 1000;
@@ -97,7 +98,7 @@ export async function pollUntilStable(
   for (let attempts = 1; ; attempts++) {
     const last = await getOnce(url, 10_000, signal);
     const waitedMs = clock.now() - start;
-    const ok = last.status === 200 && last.error === undefined;
+    const ok = last.status === okStatus && last.error === undefined;
     streak = ok ? streak + 1 : 0;
     bestStreak = Math.max(bestStreak, streak);
     const result = { attempts, waitedMs, last, bestStreak, recentProblems };

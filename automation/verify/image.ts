@@ -1,14 +1,18 @@
 /**
- * Check 1: the pushed tag resolves to an image index listing linux/amd64 and linux/arm64
- * manifests, and its digest is the one the stack recorded (`imageRef`). ECR is read with a token
- * fetched now with the caller's credentials (infra keeps none in its outputs).
+ * Check 1: the pushed tag (or lab:image) resolves to an image index listing every platform pods
+ * may be placed on (verify passes the placement's platforms, plus those the lab built), and its
+ * digest is the one the stack recorded (`imageRef`). A single-platform manifest (not an index)
+ * counts as its config's platform. A missing platform is named (`the index lacks linux/arm64`).
+ * ECR is read with a token fetched now with the caller's credentials (infra keeps none in its outputs).
  */
 import { SUPPORTED_PLATFORMS } from "../../infra/config";
 import { ecrRegistry, ecrToken } from "./ecr";
 import {
+  ImageName,
   MANIFEST_TYPES,
   ManifestResponse,
   RegistryCredentials,
+  fetchBlob,
   fetchManifest,
   parseImageRef,
 } from "./registry";
@@ -26,6 +30,8 @@ export interface ImageExpectation {
   /** Digest the stack recorded for the index (`imageRef`'s `@sha256:…`), when known. */
   expectedDigest?: string;
   requiredPlatforms?: readonly string[];
+  /** For a single-platform manifest: its config's `os/architecture`, or why it is unknown. */
+  singlePlatform?: string | Error;
 }
 
 export const INDEX_TYPES: string[] = [MANIFEST_TYPES.ociIndex, MANIFEST_TYPES.dockerList];
@@ -68,32 +74,41 @@ export function checkImage(res: ManifestResponse, exp: ImageExpectation = {}): C
     mediaType,
     expectedDigest: exp.expectedDigest ?? null,
   };
-  if (!mediaType || !INDEX_TYPES.includes(mediaType) || !Array.isArray(manifest.manifests)) {
-    return failed(
-      "image",
-      `the tag is a single-platform image (${mediaType ?? "unknown media type"}), not an index`,
-      {
-        ...evidence,
-        required,
-      },
-    );
+  const isIndex = !!mediaType && INDEX_TYPES.includes(mediaType) && Array.isArray(manifest.manifests);
+  const what = `single-platform image (${mediaType ?? "unknown media type"})`;
+  if (!isIndex && !(typeof exp.singlePlatform === "string")) {
+    const why = exp.singlePlatform instanceof Error ? `: ${exp.singlePlatform.message}` : "";
+    return failed("image", `the tag is a ${what}, not an index, and its platform is unknown${why}`, {
+      ...evidence,
+      required,
+    });
   }
-  const images = manifest.manifests.filter((d) => !isAttestation(d));
-  const platforms = images.map(platformOf);
+  const images = isIndex ? (manifest.manifests ?? []).filter((d) => !isAttestation(d)) : [];
+  const platforms = isIndex ? images.map(platformOf) : [exp.singlePlatform as string];
   evidence.platforms = platforms;
-  evidence.manifests = images.map((d) => ({ digest: d.digest, platform: d.platform }));
-  evidence.attestations = manifest.manifests.length - images.length;
+  if (isIndex) {
+    evidence.manifests = images.map((d) => ({ digest: d.digest, platform: d.platform }));
+    evidence.attestations = (manifest.manifests ?? []).length - images.length;
+  } else evidence.single = true;
   evidence.required = required;
   const problems: string[] = [];
   const missing = required.filter((p) => !platforms.includes(p));
-  if (missing.length > 0)
-    problems.push(`the index lacks ${missing.join(", ")} (has ${platforms.join(", ") || "none"})`);
+  evidence.missing = missing;
+  if (missing.length > 0) {
+    const has = `(has ${platforms.join(", ") || "none"})`;
+    problems.push(
+      isIndex
+        ? `the index lacks ${missing.join(", ")} ${has}`
+        : `the tag is a ${what} for ${platforms[0]}, not an index: it lacks ${missing.join(", ")}`,
+    );
+  }
   if (exp.expectedDigest && res.digest && exp.expectedDigest !== res.digest) {
     problems.push(`the tag points at ${res.digest}, but the stack recorded ${exp.expectedDigest}`);
   }
   if (problems.length > 0) return failed("image", problems.join("; "), evidence);
   const digestNote = exp.expectedDigest ? ", digest matches imageRef" : "";
-  return passed("image", `index with ${platforms.join(", ")}${digestNote}`, evidence);
+  const kind = isIndex ? "index" : "single-platform image";
+  return passed("image", `${kind} with ${platforms.join(", ")}${digestNote}`, evidence);
 }
 
 export interface ImageTarget {
@@ -108,7 +123,40 @@ export interface ImageTarget {
 /** What the check calls out to (replaced in tests). */
 export interface ImageCheckDeps {
   fetchManifest?: typeof fetchManifest;
+  fetchBlob?: typeof fetchBlob;
   ecrToken?: typeof ecrToken;
+}
+
+const SINGLE_TYPES: string[] = [MANIFEST_TYPES.ociManifest, MANIFEST_TYPES.dockerManifest];
+
+/** A single-platform manifest's `os/architecture`, read from its config blob; undefined for an index. */
+export async function singlePlatformOf(
+  res: ManifestResponse,
+  ref: ImageName,
+  credentials: RegistryCredentials | undefined,
+  signal: AbortSignal | undefined,
+  get: typeof fetchBlob = fetchBlob,
+): Promise<string | Error | undefined> {
+  if (res.status !== 200) return undefined;
+  let m: { mediaType?: string; config?: { digest?: string } };
+  try {
+    m = JSON.parse(res.body ?? "");
+  } catch {
+    return undefined;
+  }
+  const mediaType = m.mediaType ?? res.contentType?.split(";")[0];
+  if (!mediaType || !SINGLE_TYPES.includes(mediaType)) return undefined;
+  if (!m.config?.digest) return new Error("the manifest names no config");
+  const blob = await get(ref, m.config.digest, credentials, signal);
+  if (blob.status !== 200)
+    return new Error(`its config ${m.config.digest}: ${blob.error ?? `HTTP ${blob.status}`}`);
+  try {
+    const c = JSON.parse(blob.body ?? "") as { os?: string; architecture?: string };
+    if (!c.os || !c.architecture) return new Error("its config names no os/architecture");
+    return `${c.os}/${c.architecture}`;
+  } catch {
+    return new Error("its config is not JSON");
+  }
 }
 
 /** Resolves the pushed tag (or, lacking one, the recorded digest) and judges it. */
@@ -144,7 +192,8 @@ export async function runImageCheck(
     }
   }
   const res = await (deps.fetchManifest ?? fetchManifest)(ref, reference, credentials, signal);
-  const result = checkImage(res, { expectedDigest, requiredPlatforms: t.requiredPlatforms });
+  const singlePlatform = await singlePlatformOf(res, ref, credentials, signal, deps.fetchBlob);
+  const result = checkImage(res, { expectedDigest, requiredPlatforms: t.requiredPlatforms, singlePlatform });
   result.evidence = { image: refText, reference, ...auth, ...result.evidence };
   return result;
 }

@@ -1,18 +1,24 @@
 /**
  * `verify`: the checks over a lab's stack outputs, each with its evidence. The live system is
  * the authority (the registry, the Docker Engine, the cluster's API, real HTTP), never the state
- * file. aws: image, nodes, pods, traffic. local: image, variants, and with a cluster (the
- * `kubeconfig` output) nodes, pods and traffic; without one those are skipped. On a local cluster
+ * file. aws: image, nodes, pods, pods-http, traffic. local: image, variants, and with a cluster
+ * (the `kubeconfig` output) nodes, pods, pods-http and traffic; without one those are skipped.
+ * pods-http asks each Ready pod through the API server's pod proxy, so any service is proven on
+ * each architecture; traffic goes through the Service as a user does. On a local cluster
  * that lacks an architecture, a requirement on it is skipped with the reason (never passed), while
  * everything else the check can see still fails when wrong.
  */
-import { SUPPORTED_PLATFORMS } from "../../infra/config";
+import { platformOf } from "../../infra/arch";
+import { SUPPORTED_PLATFORMS, placementArchs } from "../../infra/config";
 import { LabOutputs } from "../lifecycle/outputs";
+import { withPreviousLogs } from "./crash";
+import { expectationOf } from "./expect";
 import { runImageCheck } from "./image";
 import { Clock, RETRY_GRACE_MS, STABLE_ANSWERS, pollUntilStable, realClock, sample } from "./http";
 import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
 import { PlacementMode, checkPods } from "./pods";
+import { runPodsHttpCheck } from "./podsHttp";
 import { ARCHS, UNAME_ARCH } from "../../infra/arch";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
 import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped } from "./types";
@@ -55,13 +61,19 @@ export async function verifyUrl(
 ): Promise<CheckResult> {
   const clock = o.clock ?? realClock;
   const started = clock.now();
-  const poll = await pollUntilStable(url, o.trafficDeadlineMs, clock, o.signal, (n, last) =>
-    o.note?.(`waiting for ${url} (try ${n}: ${last.error ?? `HTTP ${last.status}`})`),
+  const okStatus = expect.answer?.expectStatus ?? 200;
+  const poll = await pollUntilStable(
+    url,
+    o.trafficDeadlineMs,
+    clock,
+    o.signal,
+    (n, last) => o.note?.(`waiting for ${url} (try ${n}: ${last.error ?? `HTTP ${last.status}`})`),
+    okStatus,
   );
   if (!poll.answering) {
     return failed(
       "traffic",
-      `${url} did not answer HTTP 200 ${STABLE_ANSWERS} times in a row within ${Math.round(o.trafficDeadlineMs / 1000)} s`,
+      `${url} did not answer HTTP ${okStatus} ${STABLE_ANSWERS} times in a row within ${Math.round(o.trafficDeadlineMs / 1000)} s`,
       {
         url,
         attempts: poll.attempts,
@@ -104,6 +116,7 @@ export async function verifyUrl(
 
 export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<CheckResult[]> {
   const placement: PlacementMode = out.placement ?? "spread";
+  const answer = expectationOf(out);
   const results: CheckResult[] = [];
   o.note?.("image: resolving the pushed tag");
   results.push(
@@ -112,7 +125,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
         imageTag: out.imageTag,
         imageRef: out.imageRef,
         // No credentials in the outputs: the check fetches an ECR token itself.
-        requiredPlatforms: out.platforms?.length ? out.platforms : undefined,
+        requiredPlatforms: requiredPlatforms(out, placement),
       },
       o.signal,
     ),
@@ -127,6 +140,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
           imageRef: out.imageRef,
           platforms: out.platforms?.length ? out.platforms : SUPPORTED_PLATFORMS,
           checkPath: out.checkPath,
+          expect: answer,
         },
         { deadlineMs: o.variantsDeadlineMs, signal: o.signal, note: o.note },
         o.variantsDeps,
@@ -142,6 +156,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     results.push(
       skipped("nodes", LOCAL_NO_CLUSTER, evidence),
       skipped("pods", LOCAL_NO_CLUSTER, evidence),
+      skipped("pods-http", LOCAL_NO_CLUSTER, evidence),
       skipped("traffic", LOCAL_NO_CLUSTER, evidence),
     );
     return results;
@@ -163,11 +178,21 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     results.push(checkNodes(nodes, archs, out.nodeGroups ?? [], { skipMissingArchs: local }));
     o.note?.("pods: listing");
     pods = await cluster.pods(namespace, selector);
+    // A crashing container's previous log says why (e.g. exec format error: a missing platform).
+    pods = await withPreviousLogs(cluster, namespace, pods);
     results.push(checkPods(pods, nodes, placement, out.replicas ?? 1, clusterArchs));
   } catch (e) {
     const evidence = { error: errText(e), namespace, podSelector: selector };
     if (!nodes) results.push(failed("nodes", `could not list nodes: ${errText(e)}`, evidence));
     results.push(failed("pods", `could not list pods: ${errText(e)}`, evidence));
+  }
+  if (cluster && nodes && pods) {
+    o.note?.(`pods-http: asking each Ready pod for ${answer.checkPath} through the API server`);
+    const port = out.appPort ?? 8080;
+    const target = { namespace, port, expect: answer, placement, clusterArchs };
+    results.push(await runPodsHttpCheck(cluster, pods, nodes, target, { clock: o.clock, signal: o.signal }));
+  } else {
+    results.push(failed("pods-http", "no pod list to ask (see the pods check)", { namespace }));
   }
 
   if (!out.serviceUrl) {
@@ -197,8 +222,15 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     );
     return results;
   }
-  const traffic = await verifyUrl(out.serviceUrl, { expectArchs, nodes, pods }, o, resnapshot);
-  if (traffic.status === "passed" && lacking.length > 0) {
+  const anyOf = placement === "prefer-arm64";
+  const traffic = await verifyUrl(out.serviceUrl, { expectArchs, anyOf, answer, nodes, pods }, o, resnapshot);
+  // prefer-arm64 and any service's answers need no architecture the cluster lacks.
+  if (
+    traffic.status === "passed" &&
+    lacking.length > 0 &&
+    !anyOf &&
+    traffic.evidence.archFromAnswers !== false
+  ) {
     const missing = lacking.map((a) => UNAME_ARCH[a]).join(", ");
     results.push(
       skipped("traffic", `${traffic.summary}; no ${missing} answer possible: ${why}`, {
@@ -211,4 +243,17 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     results.push(traffic);
   }
   return results;
+}
+
+/**
+ * Platforms the image must list: every one pods may be placed on (spread and prefer-arm64: both),
+ * and for an image the lab built, every platform it built (lab:platforms). A prebuilt lab:image
+ * (imageTag is the reference as given, so equal to imageRef) needs only what placement allows.
+ */
+export function requiredPlatforms(out: LabOutputs, placement: PlacementMode): string[] {
+  const needed = placementArchs(placement).map(platformOf);
+  const built = out.imageTag !== undefined && out.imageTag !== out.imageRef ? (out.platforms ?? []) : [];
+  return SUPPORTED_PLATFORMS.filter((p) => needed.includes(p) || built.includes(p)).concat(
+    built.filter((p) => !SUPPORTED_PLATFORMS.includes(p)),
+  );
 }

@@ -1,9 +1,20 @@
 /**
- * Check 4 (the verdict): real HTTP answers through the load balancer. Spread mode must see both
- * `x86_64` and `aarch64`; every answer's `arch` must match the architecture label of the node
- * running the pod that answered (hostname → pod → node). A malformed answer fails the check.
+ * Check 4 (the verdict): real HTTP answers through the Service (load balancer or NodePort). For the
+ * hello app (expect.ts: isHelloCheck), spread mode must see both `x86_64` and `aarch64`, and every
+ * answer's `arch` must match the architecture label of the node running the pod that answered
+ * (hostname → pod → node); a malformed answer fails the check. Any other service is judged by status
+ * and expectBody only: which architecture served it is proven pod by pod in `pods-http`.
  */
 import { UNAME_ARCH } from "../../infra/arch";
+import { placementArchs } from "../../infra/config";
+import {
+  AppExpectation,
+  answerProblem,
+  describeExpectation,
+  excerpt,
+  isHelloCheck,
+  readHello,
+} from "./expect";
 import { PlacementMode } from "./pods";
 import { CheckResult, NodeInfo, PodInfo, failed, passed } from "./types";
 
@@ -21,13 +32,18 @@ export interface TrafficExpectation {
   /** Pods and nodes of the cluster, to map each answer to its node; absent → not checked. */
   pods?: PodInfo[];
   nodes?: NodeInfo[];
+  /** Any split over expectArchs will do, as long as one answers (placement prefer-arm64). */
+  anyOf?: boolean;
+  /** What each answer must be; default the hello app's (whose `arch` is then judged). */
+  answer?: AppExpectation;
 }
 
-const UNAME_VALUES = Object.values(UNAME_ARCH);
-
-/** The uname architectures a placement mode must show. */
+/**
+ * The uname architectures a placement mode lets answer (the hello app's check): spread must show
+ * both; prefer-arm64 may show either (at least one), which the verdict accepts in any split.
+ */
 export function expectedArchs(placement: PlacementMode): string[] {
-  return placement === "spread" ? [UNAME_ARCH.amd64, UNAME_ARCH.arm64] : [UNAME_ARCH[placement]];
+  return placementArchs(placement).map((a) => UNAME_ARCH[a]);
 }
 
 interface Row {
@@ -43,28 +59,24 @@ interface Row {
   body?: string;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
-
 function examine(a: Answer, i: number, exp: TrafficExpectation): Row {
   const row: Row = { i, status: a.status ?? null };
+  if (exp.answer && !isHelloCheck(exp.answer)) {
+    const problem = answerProblem(a, exp.answer);
+    return problem ? { ...row, problem, body: excerpt(a.body) } : row;
+  }
   if (a.error !== undefined) return { ...row, problem: `request failed: ${a.error}` };
   if (a.status !== 200) return { ...row, problem: `HTTP ${a.status}`, body: excerpt(a.body) };
-  let json: unknown;
-  try {
-    json = JSON.parse(a.body ?? "");
-  } catch {
-    return { ...row, problem: "body is not JSON", body: excerpt(a.body) };
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return { ...row, problem: "body is not a JSON object", body: excerpt(a.body) };
-  }
-  const o = json as Record<string, unknown>;
-  Object.assign(row, { arch: str(o.arch), hostname: str(o.hostname), pod: str(o.pod), node: str(o.node) });
-  if (str(o.archSource)) row.archSource = str(o.archSource);
-  if (row.arch === undefined || !UNAME_VALUES.includes(row.arch)) {
-    return { ...row, problem: `"arch" is ${JSON.stringify(o.arch)}, not one of ${UNAME_VALUES.join(", ")}` };
+  const hello = readHello(a.body);
+  Object.assign(row, { arch: hello.arch, hostname: hello.hostname, pod: hello.pod, node: hello.node });
+  if (hello.archSource) row.archSource = hello.archSource;
+  if (hello.problem) {
+    // A body that is not the app's JSON is shown; a bad `arch` value speaks for itself.
+    return {
+      ...row,
+      problem: hello.problem,
+      ...(hello.problem.startsWith("body") ? { body: excerpt(a.body) } : {}),
+    };
   }
   if (row.hostname === undefined) return { ...row, problem: `"hostname" is missing`, body: excerpt(a.body) };
   if (exp.pods && exp.nodes) {
@@ -89,14 +101,10 @@ function examine(a: Answer, i: number, exp: TrafficExpectation): Row {
   return row;
 }
 
-function excerpt(body: string | undefined): string | undefined {
-  if (body === undefined) return undefined;
-  return body.length > 200 ? `${body.slice(0, 200)}…` : body;
-}
-
 /** The verdict over a set of answers (pure). */
 export function checkTraffic(answers: Answer[], exp: TrafficExpectation): CheckResult {
   const rows = answers.map((a, i) => examine(a, i + 1, exp));
+  if (exp.answer && !isHelloCheck(exp.answer)) return checkAnswers(rows, exp.answer);
   const counts: Record<string, number> = {};
   for (const r of rows) if (r.arch && !r.problem) counts[r.arch] = (counts[r.arch] ?? 0) + 1;
   const mapped = exp.pods !== undefined && exp.nodes !== undefined;
@@ -116,8 +124,13 @@ export function checkTraffic(answers: Answer[], exp: TrafficExpectation): CheckR
       `${bad.length} of ${rows.length} answers bad (${first.join("; ")}${bad.length > 3 ? "; …" : ""})`,
     );
   }
-  for (const want of exp.expectArchs) {
-    if (!counts[want]) problems.push(`no answer from ${want}`);
+  if (exp.anyOf) {
+    if (answers.length > 0 && !exp.expectArchs.some((a) => counts[a]))
+      problems.push(`no answer from ${exp.expectArchs.join(" or ")}`);
+  } else {
+    for (const want of exp.expectArchs) {
+      if (!counts[want]) problems.push(`no answer from ${want}`);
+    }
   }
   const unexpected = Object.keys(counts).filter((a) => !exp.expectArchs.includes(a));
   if (unexpected.length > 0) problems.push(`unexpected answers from ${unexpected.join(", ")}`);
@@ -127,4 +140,33 @@ export function checkTraffic(answers: Answer[], exp: TrafficExpectation): CheckR
     .map(([a, n]) => `${n} ${a}`);
   const how = mapped ? ", each matching its pod's node" : "";
   return passed("traffic", `${answers.length} answers: ${seen.join(", ")}${how}`, evidence);
+}
+
+/** Any service's answers: each must have the expected status (and body); no architecture is asked. */
+function checkAnswers(rows: Row[], e: AppExpectation): CheckResult {
+  const statuses: Record<string, number> = {};
+  for (const r of rows) statuses[String(r.status)] = (statuses[String(r.status)] ?? 0) + 1;
+  const evidence = {
+    requests: rows.length,
+    expect: { ...e },
+    archFromAnswers: false,
+    statuses,
+    answers: rows,
+  };
+  if (rows.length === 0) return failed("traffic", "no answers to judge", evidence);
+  const bad = rows.filter((r) => r.problem);
+  if (bad.length > 0) {
+    const first = bad.slice(0, 3).map((r) => `#${r.i}: ${r.problem}`);
+    const more = bad.length > 3 ? "; …" : "";
+    return failed(
+      "traffic",
+      `${bad.length} of ${rows.length} answers bad (${first.join("; ")}${more})`,
+      evidence,
+    );
+  }
+  return passed(
+    "traffic",
+    `${rows.length} answers: all ${describeExpectation(e)} (the service does not say its architecture: pods-http proves each)`,
+    evidence,
+  );
 }

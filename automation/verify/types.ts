@@ -1,7 +1,7 @@
 import { Arch } from "../../infra/arch";
 
 /** What every verify check returns: a verdict, one line saying why, and the evidence behind it. */
-export type CheckName = "image" | "variants" | "nodes" | "pods" | "traffic";
+export type CheckName = "image" | "variants" | "nodes" | "pods" | "pods-http" | "traffic";
 export type CheckStatus = "passed" | "failed" | "skipped";
 
 export interface CheckResult {
@@ -26,6 +26,35 @@ export interface NodeInfo {
   instanceType?: string;
   /** `eks.amazonaws.com/nodegroup` label. */
   nodeGroup?: string;
+  /** False when cordoned (`spec.unschedulable`); undefined when unknown. */
+  schedulable?: boolean;
+  taints?: Taint[];
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
+
+/** A container's state, as the pod status reports it (for recognising crashes). */
+export interface ContainerInfo {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  /** `state.waiting`: e.g. CrashLoopBackOff, with the kubelet's message. */
+  waiting?: { reason?: string; message?: string };
+  /** `state.terminated`, else `lastState.terminated`: how the container last ended. */
+  terminated?: { reason?: string; exitCode?: number; message?: string };
+  /** The previous run's last log lines (fetched only for a crashing container). */
+  previousLog?: string;
 }
 
 /** What the checks need to know about a pod. */
@@ -34,6 +63,9 @@ export interface PodInfo {
   nodeName?: string;
   phase?: string;
   ready: boolean;
+  /** Container states (absent in lists that do not carry them). */
+  containers?: ContainerInfo[];
+  tolerations?: Toleration[];
 }
 
 export function passed(name: CheckName, summary: string, evidence: Record<string, unknown>): CheckResult {

@@ -2,7 +2,9 @@
  * Check `variants`: every platform of the pushed image index really runs as that architecture.
  * For each platform the container of that platform's manifest (pinned by digest, read from the
  * index `imageRef` names) runs on the local Docker Engine (`--platform`, arm64 under QEMU), and its
- * `/hello` must say the matching `uname -m` architecture with `archSource: "process"`.
+ * checkPath must answer as expected: the hello app's `/hello` must say the matching `uname -m`
+ * architecture with `archSource: "process"`; any other service must answer expectStatus (and
+ * expectBody): the container of that platform's manifest answering is the proof.
  *
  * Why the per-platform digest and not `imageRef` itself: Docker Engine 20.10 keeps one image per
  * reference, so running the index digest for a second platform fails ("Cannot overwrite digest"),
@@ -14,6 +16,7 @@
 import { execFile, spawnSync } from "node:child_process";
 import * as net from "node:net";
 import { Arch, UNAME_ARCH } from "../../infra/arch";
+import { AppExpectation, answerProblem, isHelloCheck } from "./expect";
 import { Clock, getOnce, realClock } from "./http";
 import { RegistryCredentials, fetchManifest, parseImageRef } from "./registry";
 import { Answer } from "./traffic";
@@ -45,12 +48,16 @@ export function platformArch(platform: string): Arch | undefined {
  * One platform's `/hello` answer against what that platform must say. `answer.error` says why
  * there is no answer (timeout, container exited, docker run failed) and is the problem as given.
  */
-export function judgeVariant(platform: string, answer: Answer): VariantVerdict {
+export function judgeVariant(platform: string, answer: Answer, exp?: AppExpectation): VariantVerdict {
   const arch = platformArch(platform);
   const expected = arch ? UNAME_ARCH[arch] : undefined;
   const v: VariantVerdict = { platform, expected, passed: false };
   if (!expected) return { ...v, problem: `no uname architecture known for platform "${platform}"` };
   if (answer.error !== undefined) return { ...v, problem: answer.error };
+  if (exp && !isHelloCheck(exp)) {
+    const problem = answerProblem(answer, exp);
+    return problem ? { ...v, problem } : { ...v, passed: true };
+  }
   if (answer.status !== 200) return { ...v, problem: `HTTP ${answer.status} instead of 200` };
   let json: unknown;
   try {
@@ -114,8 +121,12 @@ export function checkVariants(runs: VariantRun[], context: Record<string, unknow
     if (r.removeError) problems.push(`${r.platform}: container ${r.name} was not removed: ${r.removeError}`);
   }
   if (problems.length > 0) return failed("variants", problems.join("; "), evidence);
-  const seen = runs.map((r) => `${r.platform} → ${r.verdict.arch} in ${seconds(r.timeToFirstAnswerMs)}`);
-  return passed("variants", `${seen.join(", ")} (archSource process)`, evidence);
+  const hello = runs.every((r) => r.verdict.arch !== undefined);
+  const seen = runs.map(
+    (r) =>
+      `${r.platform} → ${hello ? r.verdict.arch : `HTTP ${r.status}`} in ${seconds(r.timeToFirstAnswerMs)}`,
+  );
+  return passed("variants", `${seen.join(", ")}${hello ? " (archSource process)" : ""}`, evidence);
 }
 
 /** The index's per-platform manifest digests (`os/arch` and `os/arch/variant` → digest), attestations left out. */
@@ -319,6 +330,8 @@ export interface VariantsTarget {
   credentials?: RegistryCredentials;
   /** Path to request (lab:checkPath, the `checkPath` output); default `/hello`. */
   checkPath?: string;
+  /** What the answer must be (default: the hello app's, whose arch is judged). */
+  expect?: AppExpectation;
 }
 
 export interface VariantsOptions {
@@ -420,7 +433,7 @@ async function runOne(
     if (last.status === undefined) r.logs = await d.docker.logs(r.containerId).catch(() => undefined);
     return r;
   } finally {
-    r.verdict = judgeVariant(platform, last);
+    r.verdict = judgeVariant(platform, last, t.expect);
     try {
       await d.docker.remove(name);
     } catch (e) {

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
+import { requiredPlatforms, verifyLab } from "../../automation/verify";
 import { runImageCheck } from "../../automation/verify/image";
 import { parseImageRef } from "../../automation/verify/registry";
 import { CREDS, Pusher, Registry, freePort, startRegistry, requireRegistry } from "./registry-support";
@@ -60,13 +61,54 @@ describe("verify image (real registry on loopback)", function () {
     assert.match(r.summary, /the index lacks linux\/arm64 \(has linux\/amd64\)/);
   });
 
-  it("fails for a single-platform image", async () => {
+  it("a single-platform image counts as its config's platform: fails naming linux/arm64 for both", async () => {
     const r = await runImageCheck({ imageTag: `${open.host}/lab/app:single` });
     assert.equal(r.status, "failed");
-    assert.match(
+    assert.equal(
       r.summary,
-      /single-platform image \(application\/vnd\.oci\.image\.manifest\.v1\+json\), not an index/,
+      "the tag is a single-platform image (application/vnd.oci.image.manifest.v1+json) for linux/amd64, " +
+        "not an index: it lacks linux/arm64",
     );
+    assert.deepEqual(r.evidence.platforms, ["linux/amd64"]);
+    assert.deepEqual(r.evidence.missing, ["linux/arm64"]);
+    // Placement amd64 needs only linux/amd64, which the single image is.
+    const amd = await runImageCheck({
+      imageTag: `${open.host}/lab/app:single`,
+      requiredPlatforms: ["linux/amd64"],
+    });
+    assert.equal(amd.status, "passed", amd.summary);
+    assert.equal(amd.summary, "single-platform image with linux/amd64");
+    // …and it is not an arm64 image.
+    const arm = await runImageCheck({
+      imageTag: `${open.host}/lab/app:single`,
+      requiredPlatforms: ["linux/arm64"],
+    });
+    assert.match(arm.summary, /for linux\/amd64, not an index: it lacks linux\/arm64$/);
+  });
+
+  it("verifyLab's image check: the placement's platforms (prefer-arm64 both, amd64 one) for lab:image", async () => {
+    const image = `${open.host}/lab/app:amd-only`;
+    const check = async (placement: "spread" | "prefer-arm64" | "amd64" | "arm64") =>
+      (
+        await verifyLab(
+          {
+            target: "aws",
+            imageTag: image,
+            imageRef: image,
+            placement,
+            platforms: ["linux/amd64", "linux/arm64"],
+          },
+          { requests: 1, trafficDeadlineMs: 100, variants: false },
+        )
+      )[0];
+    for (const p of ["spread", "prefer-arm64", "arm64"] as const) {
+      const r = await check(p);
+      assert.equal(r.status, "failed", p);
+      assert.equal(r.summary, "the index lacks linux/arm64 (has linux/amd64)", p);
+    }
+    const amd = await check("amd64");
+    assert.equal(amd.status, "passed", amd.summary);
+    assert.deepEqual(amd.evidence.required, ["linux/amd64"]);
   });
 
   it("fails for a missing tag", async () => {
@@ -183,5 +225,17 @@ describe("image references", () => {
     const r = await runImageCheck({});
     assert.equal(r.status, "failed");
     assert.match(r.summary, /neither an imageTag nor an imageRef output/);
+  });
+});
+
+describe("verify image: the platforms required", () => {
+  it("are the placement's, plus what the lab built (imageTag differs from imageRef)", () => {
+    const prebuilt = { imageTag: "r/x:1", imageRef: "r/x:1", platforms: ["linux/amd64", "linux/arm64"] };
+    assert.deepEqual(requiredPlatforms(prebuilt, "amd64"), ["linux/amd64"]);
+    assert.deepEqual(requiredPlatforms(prebuilt, "arm64"), ["linux/arm64"]);
+    assert.deepEqual(requiredPlatforms(prebuilt, "spread"), ["linux/amd64", "linux/arm64"]);
+    assert.deepEqual(requiredPlatforms(prebuilt, "prefer-arm64"), ["linux/amd64", "linux/arm64"]);
+    const built = { ...prebuilt, imageRef: `r/x@sha256:${"a".repeat(64)}` };
+    assert.deepEqual(requiredPlatforms(built, "amd64"), ["linux/amd64", "linux/arm64"]);
   });
 });

@@ -88,6 +88,7 @@ describe("local target verify (real registry, fake docker)", function () {
         "variants passed: ",
         `nodes skipped: ${LOCAL_NO_CLUSTER}`,
         `pods skipped: ${LOCAL_NO_CLUSTER}`,
+        `pods-http skipped: ${LOCAL_NO_CLUSTER}`,
         `traffic skipped: ${LOCAL_NO_CLUSTER}`,
       ],
     );
@@ -115,12 +116,19 @@ describe("local target verify (real registry, fake docker)", function () {
     assert.equal(`${off[1].name} ${off[1].status} ${off[1].summary}`, "variants skipped --no-variants");
     const aws = { ...outputs(), target: "aws" };
     const names = (rs: CheckResult[]): string[] => rs.map((r) => r.name);
-    assert.deepEqual(names(await verifyLab(aws as never, base)), ["image", "nodes", "pods", "traffic"]);
+    assert.deepEqual(names(await verifyLab(aws as never, base)), [
+      "image",
+      "nodes",
+      "pods",
+      "pods-http",
+      "traffic",
+    ]);
     assert.deepEqual(names(await verifyLab(aws as never, { ...base, variants: true })), [
       "image",
       "variants",
       "nodes",
       "pods",
+      "pods-http",
       "traffic",
     ]);
   });
@@ -150,7 +158,14 @@ describe("local target verify (real registry, fake docker)", function () {
     const checks = report.labs[0].verify?.checks ?? [];
     assert.deepEqual(
       checks.map((c) => `${c.name} ${c.status}`),
-      ["image passed", "variants passed", "nodes skipped", "pods skipped", "traffic skipped"],
+      [
+        "image passed",
+        "variants passed",
+        "nodes skipped",
+        "pods skipped",
+        "pods-http skipped",
+        "traffic skipped",
+      ],
     );
     const variants = checks[1].evidence.variants as { platform: string; answer: { arch: string } }[];
     assert.deepEqual(
@@ -163,7 +178,7 @@ describe("local target verify (real registry, fake docker)", function () {
       xml,
       /name="verify nodes" time="0.000">\n\s+<skipped message="target local has no cluster \(lab:kubeconfig is empty\)"\/>/,
     );
-    assert.match(xml, /tests="9" failures="0" errors="0" skipped="3"/);
+    assert.match(xml, /tests="10" failures="0" errors="0" skipped="4"/);
   });
 
   it("lab verify --config target=local: exit 1 when a variant answers the wrong architecture", async () => {

@@ -70,13 +70,22 @@ describe("verify nodes", () => {
       ready: true,
       instanceType: "m6g.large",
       nodeGroup: "g",
+      schedulable: true,
+      taints: [],
     });
     const p = toPodInfo({
       metadata: { name: "p1", deletionTimestamp: new Date() },
       spec: { nodeName: "n1" },
       status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
     } as never);
-    assert.deepEqual(p, { name: "p1", nodeName: "n1", phase: "Terminating", ready: false });
+    assert.deepEqual(p, {
+      name: "p1",
+      nodeName: "n1",
+      phase: "Terminating",
+      ready: false,
+      containers: [],
+      tolerations: [],
+    });
   });
 });
 

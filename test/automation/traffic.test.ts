@@ -11,6 +11,7 @@ import { checkTraffic } from "../../automation/verify/traffic";
 import { NodeInfo, PodInfo } from "../../automation/verify/types";
 import { freePort } from "./registry-support";
 import { runCli } from "./harness";
+import { fakeCluster } from "./verify-fake-cluster";
 
 /** Round-robin over `ports`, one backend per incoming connection. */
 async function proxy(ports: number[]): Promise<{ url: string; close(): void }> {
@@ -49,18 +50,27 @@ describe("verify traffic (real app on loopback)", function () {
   this.timeout(60_000);
   let x86: AppProcess;
   let arm: AppProcess;
+  let x86b: AppProcess;
   const closers: (() => void)[] = [];
 
   before(async () => {
-    [x86, arm] = await Promise.all([
+    [x86, arm, x86b] = await Promise.all([
       startApp({ APP_ARCH_OVERRIDE: "x86_64", NODE_NAME: "node-x86", POD_NAME: "web-x86" }),
       startApp({ APP_ARCH_OVERRIDE: "aarch64", NODE_NAME: "node-arm", POD_NAME: "web-arm" }),
+      startApp({ APP_ARCH_OVERRIDE: "x86_64", NODE_NAME: "node-x86", POD_NAME: "web-x86-2" }),
     ]);
   });
   after(async () => {
     closers.forEach((c) => c());
-    await Promise.all([x86?.stop(), arm?.stop()]);
+    await Promise.all([x86?.stop(), arm?.stop(), x86b?.stop()]);
   });
+  /** The fake cluster's pod proxy reaches the app process standing in for each pod. */
+  const clusterOf = (nodes: NodeInfo[], pods: PodInfo[]) =>
+    fakeCluster({
+      nodes,
+      pods,
+      ports: { "web-x86": x86.port, "web-x86-2": x86b.port, "web-arm": arm.port },
+    });
   const lb = async (ports: number[]): Promise<string> => {
     const p = await proxy(ports);
     closers.push(p.close);
@@ -186,19 +196,21 @@ describe("verify traffic (real app on loopback)", function () {
         ...OPTS,
         connect: async (kc) => {
           kubeconfigs.push(kc);
-          return {
-            nodes: async () => NODES,
-            pods: async (ns, sel) => (ns === "lab" && sel.app === "hello" ? PODS : []),
-          };
+          const c = clusterOf(NODES, PODS);
+          return { ...c, pods: async (ns, sel) => (ns === "lab" && sel.app === "hello" ? PODS : []) };
         },
       },
     );
     assert.deepEqual(
       results.map((r) => `${r.name} ${r.status}`),
-      ["image failed", "nodes passed", "pods passed", "traffic passed"],
+      ["image failed", "nodes passed", "pods passed", "pods-http passed", "traffic passed"],
     );
     assert.deepEqual(kubeconfigs, ["apiVersion: v1"]);
-    assert.equal(results[3].evidence.mappedToNodes, true);
+    assert.equal(
+      results[3].summary,
+      "2 pods answered GET /hello with HTTP 200: 1 on amd64, 1 on arm64, each saying its node's architecture",
+    );
+    assert.equal(results[4].evidence.mappedToNodes, true);
   });
 
   it("verifyLab: a cluster that cannot be reached fails nodes and pods with the error", async () => {
@@ -206,9 +218,10 @@ describe("verify traffic (real app on loopback)", function () {
       { serviceUrl: await lb([x86.port, arm.port]) },
       { ...OPTS, connect: async () => Promise.reject(new Error("never called")) },
     );
-    assert.deepEqual(results.map((r) => `${r.name} ${r.status}: ${r.summary}`).slice(1, 3), [
+    assert.deepEqual(results.map((r) => `${r.name} ${r.status}: ${r.summary}`).slice(1, 4), [
       "nodes failed: could not list nodes: the stack has no kubeconfig output",
       "pods failed: could not list pods: the stack has no kubeconfig output",
+      "pods-http failed: no pod list to ask (see the pods check)",
     ]);
   });
 
@@ -220,10 +233,17 @@ describe("verify traffic (real app on loopback)", function () {
     );
     assert.deepEqual(
       results.map((r) => `${r.name} ${r.status}`),
-      ["image failed", "variants failed", "nodes skipped", "pods skipped", "traffic skipped"],
+      [
+        "image failed",
+        "variants failed",
+        "nodes skipped",
+        "pods skipped",
+        "pods-http skipped",
+        "traffic skipped",
+      ],
     );
     assert.equal(results[1].summary, "the stack has no imageRef output");
-    assert.equal(results[4].summary, "target local has no cluster (lab:kubeconfig is empty)");
+    assert.equal(results[5].summary, "target local has no cluster (lab:kubeconfig is empty)");
   });
 
   describe("verifyLab on a local cluster that lacks arm64", () => {
@@ -248,7 +268,7 @@ describe("verify traffic (real app on loopback)", function () {
         {
           ...OPTS,
           variants: false,
-          connect: async () => ({ nodes: async () => nodes, pods: async () => pods }),
+          connect: async () => clusterOf(nodes, pods),
         },
       );
       return results.slice(2).map((r) => `${r.name} ${r.status}: ${r.summary}`);
@@ -264,6 +284,8 @@ describe("verify traffic (real app on loopback)", function () {
       assert.deepEqual(checks, [
         "nodes skipped: the cluster has no arm64 node (Ready nodes: 1 amd64)",
         "pods skipped: 2/2 Ready, 2 on amd64; placement spread also needs arm64, which the cluster has no node of",
+        "pods-http skipped: 2 pods answered GET /hello with HTTP 200: 2 on amd64, each saying its node's " +
+          "architecture; placement spread also needs arm64, which the cluster has no node of",
         "traffic skipped: 20 answers: 20 x86_64, each matching its pod's node; no aarch64 answer possible: " +
           "the cluster has no arm64 node",
       ]);
@@ -284,6 +306,10 @@ describe("verify traffic (real app on loopback)", function () {
       assert.match(checks[1], /^pods failed: 1 of 2 replicas Ready; not Ready: web-x86-2 \(Pending\)$/);
       assert.match(
         checks[2],
+        /^pods-http failed: 1 of 1 pods answered wrong \(web-arm on node-x86 \(amd64\): says aarch64, but its node node-x86 is amd64 \(x86_64\)\); no pod on amd64 answered HTTP 200$/,
+      );
+      assert.match(
+        checks[3],
         /^traffic failed: 20 of 20 answers bad .*but pod web-arm runs on node-x86.*; no answer from x86_64$/,
       );
     });
@@ -299,6 +325,7 @@ describe("verify traffic (real app on loopback)", function () {
       assert.deepEqual(checks, [
         "nodes skipped: the cluster has no arm64 node (Ready nodes: 1 amd64)",
         "pods failed: 0 of 1 replicas Ready; not Ready: web-1 (Pending) (the cluster has no arm64 node)",
+        "pods-http skipped: placement arm64: the cluster has no arm64 node, so no pod can answer",
         "traffic skipped: placement arm64: the cluster has no arm64 node, so nothing can answer",
       ]);
       assert.ok(Date.now() - started < 2_000, "no polling of a service nothing can serve");
@@ -309,7 +336,7 @@ describe("verify traffic (real app on loopback)", function () {
       const checks = await local({ serviceUrl: url }, NODES, PODS);
       assert.deepEqual(
         checks.map((c) => c.split(":")[0]),
-        ["nodes passed", "pods passed", "traffic passed"],
+        ["nodes passed", "pods passed", "pods-http passed", "traffic passed"],
       );
     });
   });

@@ -37,6 +37,30 @@ const hello = (arch: string, archSource = "process"): Answer => ({
 });
 
 describe("variants verdict (pure)", () => {
+  it("any other service: the platform's container answering expectStatus (and expectBody) passes", () => {
+    const greet = { checkPath: "/greet", expectStatus: 200, expectBody: '"service":"greeter"' };
+    const body = JSON.stringify({ greeting: "Hi", service: "greeter" });
+    assert.deepEqual(judgeVariant("linux/arm64", { status: 200, body }, greet), {
+      platform: "linux/arm64",
+      expected: "aarch64",
+      passed: true,
+    });
+    assert.equal(
+      judgeVariant("linux/arm64", { status: 404, body }, greet).problem,
+      "HTTP 404 instead of 200",
+    );
+    assert.equal(
+      judgeVariant("linux/amd64", { status: 200, body: "{}" }, greet).problem,
+      'body does not match /"service":"greeter"/',
+    );
+    // The hello app's expectation still asks for the arch.
+    assert.match(
+      judgeVariant("linux/amd64", { status: 200, body }, { checkPath: "/hello", expectStatus: 200 })
+        .problem ?? "",
+      /"arch" is missing/,
+    );
+  });
+
   it("passes each platform answering its uname architecture from the CPU", () => {
     assert.deepEqual(judgeVariant("linux/amd64", hello("x86_64")), {
       platform: "linux/amd64",
