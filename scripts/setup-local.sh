@@ -24,6 +24,15 @@ fi
 bash "$HERE/setup/docker.sh"
 bash "$HERE/setup/pulumi.sh"
 bash "$HERE/setup/kube.sh"
+
+# kube-score (issue #11: the live lab's Deployment and Service are scored in the e2e test), built
+# from its Go module like the rest of the toolchain.
+if [[ ! -x "$LAB_CACHE_DIR/bin/kube-score" ]]; then
+  t0=$(date +%s)
+  go_bin="$(command -v go || echo /usr/local/go/bin/go)"
+  GOBIN="$LAB_CACHE_DIR/bin" "$go_bin" install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
+  echo "[setup] built kube-score v1.20.0 in $(($(date +%s) - t0)) s"
+fi
 # Unless a kept lab (--keep) is in it, the cluster stops until a lab needs it.
 bash "$HERE/setup/kube-stop.sh" --if-unused
 

@@ -6,7 +6,7 @@
 // included), and the driver stops the cluster once no lab is left in it.
 // Needs `npm run setup:local` first (CI runs it); nothing here is mocked.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,6 +17,7 @@ import {
   assertNothingLeft,
   clusterProcesses,
   kubeconfigPath,
+  kubectl,
   lab,
   labNamespaces,
   setupScript,
@@ -126,6 +127,14 @@ describe("e2e: the local target through the real engine", function () {
     assert.equal(up.code, 0, up.out);
     assert.match(up.out, /local cluster: kept running: labs still in it: lab-e2e-/);
     assert.deepEqual(labNamespaces([attendee]), [`lab-${attendee}`]);
+    // kube-score on the live objects (#11): no critical finding (the deliberate ones are warnings).
+    const objects = kubectl("-n", `lab-${attendee}`, "get", "deploy,svc,pdb,networkpolicy", "-o", "yaml");
+    const score = spawnSync(path.join(CACHE, "bin", "kube-score"), ["score", "--output-format", "ci", "-"], {
+      input: objects,
+      encoding: "utf8",
+    });
+    const critical = score.stdout.split("\n").filter((l) => l.startsWith("[CRITICAL]"));
+    assert.deepEqual(critical, [], score.stdout + score.stderr);
     const verify = await lab(["verify", ...args], dir);
     assert.equal(verify.code, 0, verify.out);
     assert.match(verify.out, /local cluster: already running/);
