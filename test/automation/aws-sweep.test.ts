@@ -35,7 +35,8 @@ describe("aws sweep (moto)", function () {
   });
   after(async () => moto?.stop());
   beforeEach(async function () {
-    this.timeout(60_000);
+    // Five labs through moto: seconds when idle, over a minute on two busy cores.
+    this.timeout(240_000);
     await moto.reset();
     const c = moto.clients;
     alice = await createLab(c, "ws1-alice", labTagsOf("ws1", "alice"), "10.1");
