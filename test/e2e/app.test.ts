@@ -95,7 +95,19 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       assert.equal(up.code, 0, up.out);
       const ref = await pushedRef(builderArgs, dir);
       const { code, out, report } = await lab(
-        ["run", "--target", "local", "--attendees", user, "--config", `image=${ref}`, ...GREETER],
+        // Another app is another workshop: its own foundation (one workshop's labs share one image).
+        [
+          "run",
+          "--target",
+          "local",
+          "--stack-prefix",
+          `img${suffix}`,
+          "--attendees",
+          user,
+          "--config",
+          `image=${ref}`,
+          ...GREETER,
+        ],
         dir,
       );
       assert.equal(code, 0, out);
@@ -106,7 +118,8 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       const destroy = await lab(["destroy", ...builderArgs], dir);
       assert.equal(destroy.code, 0, destroy.out);
     }
-    await assertNothingLeft(dir, [builder, user]);
+    await assertNothingLeft(dir, [builder]);
+    await assertNothingLeft(dir, [], "stopped", `img${suffix}`);
   });
 
   it("an amd64-only image under placement spread fails verify naming linux/arm64, and leaves nothing", async () => {
@@ -122,7 +135,19 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       assert.equal(up.code, 0, up.out);
       const ref = await pushedRef(builderArgs, dir);
       const { code, out, report } = await lab(
-        ["run", "--target", "local", "--attendees", user, "--config", `image=${ref}`, ...GREETER],
+        // Another app is another workshop: its own foundation (one workshop's labs share one image).
+        [
+          "run",
+          "--target",
+          "local",
+          "--stack-prefix",
+          `img${suffix}`,
+          "--attendees",
+          user,
+          "--config",
+          `image=${ref}`,
+          ...GREETER,
+        ],
         dir,
       );
       assert.equal(code, 1, out);
@@ -143,6 +168,7 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       const destroy = await lab(["destroy", ...builderArgs], dir);
       assert.equal(destroy.code, 0, destroy.out);
     }
-    await assertNothingLeft(dir, [builder, user]);
+    await assertNothingLeft(dir, [builder]);
+    await assertNothingLeft(dir, [], "stopped", `img${suffix}`);
   });
 });
