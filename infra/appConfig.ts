@@ -167,7 +167,9 @@ function buildContext(appDir: string, dockerfile: string, problems: string[]): v
  * as given ("" or undefined: the default), so lab:image can be exclusive with an explicit lab:appDir.
  */
 export function parseAppConfig(raw: Partial<Record<AppKey, string>>, problems: string[]): AppConfig {
-  const given = (k: AppKey) => raw[k] !== undefined && raw[k] !== "";
+  // Pulumi.yaml declares each key's default, and the engine hands the program that default as if it
+  // were set: a value equal to the default counts as not given (else lab:image could never be used).
+  const given = (k: AppKey) => raw[k] !== undefined && raw[k] !== "" && raw[k] !== String(APP_DEFAULTS[k]);
   const get = (k: AppKey): string => (given(k) ? (raw[k] as string) : String(APP_DEFAULTS[k]));
   const image = get("image").trim();
   const appDir = get("appDir");

@@ -82,6 +82,11 @@ describe("infra/appConfig: the app keys", () => {
       `lab:image and lab:dockerfile are exclusive: lab:image deploys a prebuilt image without a build; ` +
         `unset lab:dockerfile, or unset lab:image to build x`,
     ]);
+    // The engine hands the program Pulumi.yaml's defaults as set values: those are no conflict.
+    assert.deepStrictEqual(
+      problemsOf({ ...valid, image: "nginx:1.27", appDir: "app", dockerfile: "Dockerfile" }),
+      [],
+    );
     assert.ok(isImageReference("a/b:c") && !isImageReference("a".repeat(256)));
     assert.deepStrictEqual(
       ["nginx:1", "acme/api", "ghcr.io/a/b", "127.0.0.1:5000/x", "localhost/x"].map(registryOf),
