@@ -124,15 +124,18 @@ export async function existingEngine(
   const recorded = await recordedTargets(reader, d.projectDir, stacks);
   const problems: string[] = [];
   const targets = new Map<string, Target>();
-  // A stack with nothing recorded (a foundation never made, say) follows the workshop's others.
+  // A stack with nothing recorded (a foundation never made, say) follows the workshop's others; one
+  // that does not exist at all needs no engine of its own (nothing to do), so no credentials.
   const known = [...recorded.values()].find((r) => r.target !== undefined)?.target;
+  const present = new Set((await reader.list()).map((s) => s.name));
+  const absent: Target = d.toolchain?.loaded ? "local" : fallback;
   for (const stack of stacks) {
     const r = recorded.get(stack) ?? {};
     if (given !== undefined && r.target !== undefined && r.target !== given)
       problems.push(
         `--target ${given}: stack ${stack} is a ${r.target} lab (its ${r.source} says so); drop --target`,
       );
-    targets.set(stack, r.target ?? given ?? known ?? fallback);
+    targets.set(stack, r.target ?? given ?? known ?? (present.has(stack) ? fallback : absent));
   }
   if (problems.length > 0) return { engine: new TargetEngine({}, targets, fallback), problems };
   const needed = [...new Set(targets.values())];

@@ -91,6 +91,17 @@ describe("each stack's own target", () => {
     assert.equal(configFileTarget(dir, "lab-c"), undefined);
   });
 
+  it("destroy of a stack that does not exist needs no credentials on a machine with the toolchain", async () => {
+    const engine = new FakeEngine({ "lab-ghost": { missing: true } });
+    const r = await runCli(["destroy", "--attendees", "ghost"], {
+      engine,
+      env: { HOME: "/nonexistent" },
+      toolchain: toolchain(),
+    });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.err, /AWS credentials/);
+  });
+
   it("one reap destroys local and aws labs, each through its own target's engine", async () => {
     const local = new FakeEngine();
     const aws = new FakeEngine();
