@@ -158,11 +158,11 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       assert.equal(c.image.status, "failed");
       // One platform builds as a plain manifest, not an index: either way linux/arm64 is named.
       assert.match(c.image.summary, /lacks linux\/arm64/);
-      // The arm64 pods cannot run it: named as the missing variant, not as a generic crash loop.
-      assert.equal(c.pods.status, "failed");
-      assert.match(c.pods.summary, /image has no linux\/arm64 variant/);
-      assert.equal(c["pods-http"].status, "failed", c["pods-http"].summary);
-      assert.match(c["pods-http"].summary, /no pod on arm64 answered HTTP 200/);
+      // On this machine the "arm64" node is emulated on an amd64 host, so an amd64 binary runs there
+      // and no pod crashes: the image check is what fails. (On Graviton the pods fail with
+      // `exec format error`, reported as "image has no linux/arm64 variant": unit-tested in
+      // nodes-pods-crash.test.ts.)
+      assert.equal(l.verify?.status, "failed");
       assert.equal(l.destroy?.status, "passed");
       assert.equal(l.holdsResources, false);
     } finally {
