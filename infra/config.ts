@@ -44,6 +44,11 @@ const WORKSHOP = new RegExp(`^[a-z0-9]([-a-z0-9]{0,${WORKSHOP_MAX_LENGTH - 2}}[a
 // us-gov-west-1, cn-north-1, ap-southeast-7). Anything else would fail later as a credentials error.
 const AWS_REGION =
   /^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-(gov|iso|isob))?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-\d{1,2}$/;
+
+/** Whether `value` is spelled as an AWS region name (eu-west-1, us-gov-west-1, cn-north-1). */
+export function isAwsRegion(value: string): boolean {
+  return AWS_REGION.test(value);
+}
 // A registry address as image references use it: a host name or IPv4 address, and a port.
 const REGISTRY_HOST_PORT = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:\d{1,5}$/;
 

@@ -7,7 +7,9 @@ import { table } from "../reports/summary";
 import { AwsClients, awsClients, closeClients } from "./clients";
 import { DeleteOptions, deleteLabResources } from "./sweep-delete";
 import { SweepItem, findLabResources } from "./sweep-find";
-import { LabSelector } from "./tags";
+import * as eks from "@aws-sdk/client-eks";
+import { paginateGetResources } from "@aws-sdk/client-resource-groups-tagging-api";
+import { LabSelector, TAG_KEYS, belongsTo, requiredTags, tagMap } from "./tags";
 
 export type { SweepItem, SweepKind } from "./sweep-find";
 export type { LabSelector } from "./tags";
@@ -59,4 +61,31 @@ export function sweepTable(items: SweepItem[]): string {
     ["kind", "id", "arn", "status"],
     ...items.map((i) => [i.kind, i.id, i.arn ?? "", i.error ? `${i.status}: ${i.error}` : i.status]),
   ]);
+}
+
+/**
+ * The attendees a workshop's tagged resources name (`attendee=…` under `lab`+`workshop`), through the
+ * Resource Groups Tagging API and the EKS clusters (which that API may not list): what `reap`
+ * compares with the backend's stacks to find labs whose state is gone.
+ */
+export async function taggedAttendees(c: AwsClients, workshop: string): Promise<string[]> {
+  const names = new Set<string>();
+  const wanted = requiredTags({ region: c.region, workshop });
+  const TagFilters = Object.entries(wanted).map(([Key, v]) => ({ Key, Values: [v] }));
+  for await (const page of paginateGetResources({ client: c.tagging }, { TagFilters })) {
+    for (const m of page.ResourceTagMappingList ?? []) {
+      const a = tagMap(m.Tags)[TAG_KEYS.attendee];
+      if (a) names.add(a);
+    }
+  }
+  for await (const page of eks.paginateListClusters({ client: c.eks }, {})) {
+    for (const name of page.clusters ?? []) {
+      const tags = (await c.eks.send(new eks.DescribeClusterCommand({ name }))).cluster?.tags;
+      if (belongsTo(tags, { region: c.region, workshop })) {
+        const a = tagMap(tags)[TAG_KEYS.attendee];
+        if (a) names.add(a);
+      }
+    }
+  }
+  return [...names].sort();
 }

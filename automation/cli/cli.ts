@@ -59,6 +59,7 @@ Examples:
 Examples:
   $ npm run lab -- reap --older-than 12h
   $ npm run lab -- reap --older-than 2d --stack-prefix ws2025 --report reap.json
+  $ npm run lab -- reap --older-than 12h --stack-prefix ws2025 --region eu-west-1
   $ npm run lab -- reap --leftovers --stack-prefix ci-1234 --backend s3://my-bucket/lab-state`,
 };
 
@@ -159,6 +160,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     "reap",
   )
     .option("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
+    .option("--region <region>", "aws: also sweep, by their tags, the workshop's labs whose state is gone")
     .option("--leftovers", "instead: the stacks an interrupted or killed run recorded as unfinished")
     .option("--concurrency <n>", "labs destroyed at once (default 4)")
     .addHelpText("after", EXAMPLES.reap)

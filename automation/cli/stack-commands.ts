@@ -12,6 +12,11 @@ import { CliDeps, finish, labCommand, usageError } from "./commands";
 import { targetEngine } from "./engines";
 import { EXIT } from "./exit";
 import { leftoversCommand } from "./leftovers";
+import { awsClients, closeClients } from "../aws/clients";
+import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
+import { sweep, sweepTable, taggedAttendees } from "../aws/sweep";
+import { FOUNDATION } from "../lifecycle/foundation";
+import { stackName } from "../lifecycle/runner";
 import { foundationStack } from "../lifecycle/foundation";
 import * as v from "./validate";
 
@@ -80,14 +85,65 @@ export async function reapCommand(o: v.RawOptions, d: CliDeps): Promise<number> 
   const olderThan = v.duration("--older-than", o.olderThan, 0, problems);
   if (o.target !== undefined && !TARGETS.includes(o.target as Target))
     problems.add(`--target "${o.target}" is not one of ${TARGETS.join(", ")}`);
+  const region = o.region === undefined ? undefined : v.awsRegion("--region", o.region, problems);
+  if (region && o.awsCheck !== false && !awsCredentialSource(d.env, {})) problems.add(AWS_CREDENTIALS_HELP);
   if (problems.list.length > 0) return usageError(d, "reap", problems.list);
   const reader = await targetEngine(d, "reap", o, undefined);
   if (typeof reader === "number") return reader;
+  const all = await describeLabStacks(reader, prefix, d.projectDir);
+  // Before the destroys: a stack reaped now is no orphan (its destroy sweeps it).
+  const orphans = region ? await orphanedAttendees(region, prefix, new Set(all.map((i) => i.stack))) : [];
+  const code = await reapStacks(o, d, prefix, olderThan, all);
+  if (!region) return code;
+  const swept = await sweepOrphans(d, region, prefix, orphans);
+  return Math.max(code, swept);
+}
+
+/** The attendees with resources tagged in `region` but no stack in the backend: their state is gone. */
+async function orphanedAttendees(region: string, prefix: string, stacks: Set<string>): Promise<string[]> {
+  const clients = awsClients(region);
+  try {
+    const tagged = await taggedAttendees(clients, prefix);
+    return tagged.filter(
+      (a) => !stacks.has(a === FOUNDATION ? foundationStack(prefix) : stackName(prefix, a)),
+    );
+  } finally {
+    closeClients(clients);
+  }
+}
+
+/** Sweeps each orphaned attendee by its tags (lab sweep --delete); 1 when anything is left. */
+async function sweepOrphans(d: CliDeps, region: string, prefix: string, orphans: string[]): Promise<number> {
+  if (orphans.length === 0) {
+    d.out(`no resources in ${region} of a ${prefix} lab whose state is gone`);
+    return EXIT.ok;
+  }
+  d.out(
+    `sweeping ${orphans.length} lab(s) whose state is gone, by their tags in ${region}: ${orphans.join(", ")}`,
+  );
+  let left = 0;
+  for (const attendee of orphans) {
+    const r = await sweep(
+      { region, workshop: prefix, attendee },
+      { delete: true, log: (l) => d.out(`  ${l}`) },
+    );
+    d.out(`${attendee}:\n${sweepTable(r.items)}`);
+    if (r.left.length > 0) d.err(`${attendee}: ${r.left.length} left:\n${sweepTable(r.left)}`);
+    left += r.left.length;
+  }
+  return left === 0 ? EXIT.ok : EXIT.failed;
+}
+
+async function reapStacks(
+  o: v.RawOptions,
+  d: CliDeps,
+  prefix: string,
+  olderThan: number,
+  all: Awaited<ReturnType<typeof describeLabStacks>>,
+): Promise<number> {
   const now = d.now();
   // --target narrows the reap to labs of that target (or none recorded); each is destroyed with its own.
-  const infos = (await describeLabStacks(reader, prefix, d.projectDir)).filter(
-    (i) => o.target === undefined || i.target === undefined || i.target === o.target,
-  );
+  const infos = all.filter((i) => o.target === undefined || i.target === undefined || i.target === o.target);
   const foundation = infos.find((i) => i.stack === foundationStack(prefix));
   const labs = infos.filter((i) => i !== foundation);
   const old = labs.filter((i) => (ageMs(i, now) ?? -1) >= olderThan);

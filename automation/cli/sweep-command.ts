@@ -19,8 +19,7 @@ export async function sweepCommand(o: SweepOptions, d: AwsCommandDeps): Promise<
   const names = o.attendees || o.attendeesFile ? v.attendees(o, problems) : [];
   const region = o.region ?? d.env.AWS_REGION ?? d.env.AWS_DEFAULT_REGION;
   if (!region) problems.add("the region is required: --region <region> (or AWS_REGION)");
-  else if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
-    problems.add(`--region "${region}" is not an AWS region (e.g. eu-west-1)`);
+  else v.awsRegion("--region", region, problems);
   const cred = credentialProblem(d, o.awsCheck, {});
   if (cred) problems.add(cred);
   if (problems.list.length > 0 || !region) return usage(d, "sweep", problems.list);

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import { FOUNDATION } from "../lifecycle/foundation";
 import { UNAME_ARCH } from "../../infra/arch";
+import { isAwsRegion } from "../../infra/config";
 import { resolveAttendees } from "./attendees";
 import { parseDuration } from "./duration";
 import { StackConfigPlan, planStackConfig } from "./labconfig";
@@ -18,6 +19,8 @@ export interface RawOptions {
   /** `--secret key=value` (repeatable): secret stack config. */
   secret?: string[];
   /** `--secret-env key=VAR` (repeatable): secret stack config read from the environment. */
+  /** `reap --region`: also sweep, by their tags, the labs whose state is gone. */
+  region?: string;
   /** Internal (reap, leftovers): destroy the workshop foundation alone, no attendee named. */
   foundationOnly?: boolean;
   /** `--no-preflight`: skip the quota preflight before an aws up/run. */
@@ -169,4 +172,10 @@ export function url(value: string, problems: Problems): string {
     problems.add(`--url "${value}" is not a URL (e.g. http://a1b2.elb.amazonaws.com/hello)`);
   }
   return value;
+}
+
+export function awsRegion(flag: string, value: string, problems: Problems): string | undefined {
+  if (isAwsRegion(value)) return value;
+  problems.add(`${flag} "${value}" is not an AWS region (e.g. eu-west-1)`);
+  return undefined;
 }

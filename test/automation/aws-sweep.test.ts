@@ -10,6 +10,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../../automation/cli/cli";
+import { FakeEngine } from "./fake-engine";
+import { runCli } from "./harness";
 import { Made, createLab, labTagsOf, stillThere } from "./aws-fixtures";
 import { Moto, REGION, startMoto } from "./aws-moto";
 
@@ -163,6 +165,23 @@ describe("aws sweep (moto)", function () {
     assert.deepEqual(idsByKind(json.items), sorted(alice));
     assert.deepEqual(await stillThere(moto.clients, bob), sorted(bob));
     fs.rmSync(path.dirname(report), { recursive: true });
+  });
+
+  it("reap --region sweeps the labs whose state is gone, and only those", async function () {
+    this.timeout(240_000);
+    // bob still has a stack in the backend; alice's state is gone.
+    const engine = new FakeEngine();
+    engine.listing = [{ name: "ws1-bob", resourceCount: 40 }];
+    const r = await runCli(["reap", "--older-than", "1d", "--stack-prefix", "ws1", "--region", REGION], {
+      engine,
+    });
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /sweeping 1 lab\(s\) whose state is gone, by their tags in us-east-1: alice/);
+    assert.deepEqual(await stillThere(moto.clients, alice), {}, "alice's resources are gone");
+    assert.deepEqual(await stillThere(moto.clients, bob), sorted(bob));
+    assert.deepEqual(await stillThere(moto.clients, otherWorkshop), sorted(otherWorkshop));
+    assert.deepEqual(await stillThere(moto.clients, lookAlike), sorted(lookAlike));
+    assert.deepEqual(engine.of("destroy"), [], "bob's lab is not old enough to reap");
   });
 
   it("lab sweep: a bad region or prefix exits 2 and nothing is deleted", async () => {
