@@ -129,7 +129,15 @@ export class Cluster extends pulumi.ComponentResource {
 
     const own = args.network
       ? undefined
-      : new Network(`${name}-net`, { clusterName: names.cluster, namePrefix: names.base }, parent);
+      : new Network(
+          `${name}-net`,
+          {
+            clusterName: names.cluster,
+            namePrefix: names.base,
+            instanceTypes: [...args.x86InstanceTypes, ...args.armInstanceTypes],
+          },
+          parent,
+        );
     const network: NetworkRef = args.network ?? (own as Network);
     const partition = aws.getPartitionOutput({}, parent).partition;
 

@@ -83,7 +83,11 @@ export function buildFoundation(cfg: LabConfig): FoundationExports {
     // Subnets without a cluster tag: every attendee's cluster may place its load balancers there.
     const network = new Network(
       "lab-net",
-      { clusterName: undefined, namePrefix: labNames(cfg).base },
+      {
+        clusterName: undefined,
+        namePrefix: labNames(cfg).base,
+        instanceTypes: [...cfg.x86InstanceTypes, ...cfg.armInstanceTypes],
+      },
       withAws,
     );
     return {

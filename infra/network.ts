@@ -5,6 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { EKS_UNSUPPORTED_AZ_IDS, pickZones } from "./zones";
 
 export interface NetworkArgs {
   /**
@@ -20,6 +21,8 @@ export interface NetworkArgs {
   azCount?: number;
   /** VPC CIDR block (a /16). Defaults to 10.0.0.0/16. */
   cidrBlock?: string;
+  /** Instance types the VPC's nodes will run: only AZs offering all of them are used. */
+  instanceTypes?: string[];
 }
 
 /** The lab VPC's CIDR block unless NetworkArgs.cidrBlock says otherwise. */
@@ -91,9 +94,33 @@ export class Network extends pulumi.ComponentResource implements NetworkRef {
     const plan = subnetPlan(args.clusterName, azCount, args.cidrBlock);
 
     const azs = aws.getAvailabilityZonesOutput(
-      { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+      {
+        state: "available",
+        filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+        // No control plane can be placed there (infra/zones.ts).
+        excludeZoneIds: [...EKS_UNSUPPORTED_AZ_IDS],
+      },
       parent,
     );
+    const types = args.instanceTypes ?? [];
+    const offerings =
+      types.length === 0
+        ? undefined
+        : aws.ec2.getInstanceTypeOfferingsOutput(
+            { locationType: "availability-zone", filters: [{ name: "instance-type", values: types }] },
+            parent,
+          );
+    // The first azCount AZs (name order) offering every node-group type.
+    const zoneNames = pulumi
+      .all([azs.names, offerings?.locations ?? [], offerings?.instanceTypes ?? []])
+      .apply(([names, locations, offered]) => {
+        if (names.length < azCount) {
+          throw new Error(`the region has ${names.length} usable AZs; the lab needs ${azCount}`);
+        }
+        if (types.length === 0) return names.slice(0, azCount);
+        const pairs = locations.map((location, i) => ({ location, instanceType: offered[i] }));
+        return pickZones(names, pairs, types, azCount);
+      });
     const vpc = new aws.ec2.Vpc(
       `${name}-vpc`,
       {
@@ -113,12 +140,7 @@ export class Network extends pulumi.ComponentResource implements NetworkRef {
           {
             vpcId: vpc.id,
             cidrBlock: s.cidrBlock,
-            availabilityZone: azs.names.apply((names) => {
-              if (names.length < azCount) {
-                throw new Error(`the region has ${names.length} usable AZs; the lab needs ${azCount}`);
-              }
-              return names[s.az];
-            }),
+            availabilityZone: zoneNames.apply((names) => names[s.az]),
             mapPublicIpOnLaunch: s.kind === "public",
             tags: { ...nameTag(`${s.kind}-${s.az}`), ...s.tags },
           },

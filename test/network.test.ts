@@ -1,4 +1,5 @@
-import { ofType, one, resetMocks, settle, ZONES } from "./support/mocks";
+import { NOT_OFFERED, ofType, one, recordedCalls, resetMocks, settle, ZONES } from "./support/mocks";
+import { pickZones } from "../infra/zones";
 import * as assert from "assert";
 import { Network, subnetPlan } from "../infra/network";
 import { valueOf } from "./support/outputs";
@@ -56,6 +57,29 @@ describe("infra/network: Network", () => {
   beforeEach(async () => {
     await settle();
     resetMocks();
+  });
+
+  it("uses the first two AZs offering every node-group type, never an AZ ID EKS refuses", async () => {
+    NOT_OFFERED[ZONES[0]] = ["m6g.large"];
+    try {
+      new Network("net", { clusterName: "c", namePrefix: "p", instanceTypes: ["m7i.large", "m6g.large"] });
+      await settle();
+      const zones = ofType("aws:ec2/subnet:Subnet").map((s) => s.inputs.availabilityZone);
+      assert.deepStrictEqual([...new Set(zones)].sort(), [ZONES[1], ZONES[2]]);
+      const azCall = recordedCalls().find(
+        (c) => c.token === "aws:index/getAvailabilityZones:getAvailabilityZones",
+      );
+      assert.deepStrictEqual(azCall?.inputs.excludeZoneIds, ["use1-az3", "usw1-az2", "cac1-az3"]);
+    } finally {
+      delete NOT_OFFERED[ZONES[0]];
+    }
+  });
+
+  it("names the types when fewer than two AZs offer them all", () => {
+    assert.throws(
+      () => pickZones(ZONES, [{ location: ZONES[0], instanceType: "m6g.large" }], ["m6g.large"], 2),
+      /only 1 AZ\(s\) of .* offer every node-group instance type \(m6g\.large\); the lab needs 2/,
+    );
   });
 
   it("spreads subnets over two AZs behind one NAT gateway", async () => {

@@ -5,13 +5,9 @@
 import { paginateDescribeInstanceTypeOfferings, DescribeAvailabilityZonesCommand } from "@aws-sdk/client-ec2";
 import { AwsClients } from "./clients";
 
-/**
- * AZ IDs where EKS does not create clusters (EKS User Guide, "VPC and subnet requirements":
- * docs.aws.amazon.com/eks/latest/userguide/network_reqs.html). IDs, not names: names differ by account.
- */
-export const EKS_UNSUPPORTED_AZ_IDS: readonly string[] = ["use1-az3", "usw1-az2", "cac1-az3"];
+import { EKS_UNSUPPORTED_AZ_IDS, LAB_AZ_COUNT } from "../../infra/zones";
 
-export const LAB_AZ_COUNT = 2;
+export { EKS_UNSUPPORTED_AZ_IDS, LAB_AZ_COUNT };
 
 export interface Zone {
   name: string;

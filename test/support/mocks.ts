@@ -18,6 +18,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
 export const ZONES = [`${REGION}a`, `${REGION}b`, `${REGION}c`];
+/** Instance types the mocked EC2 does not offer, by zone (tests set and reset it). */
+export const NOT_OFFERED: Record<string, string[]> = {};
 /** Session ARN of the mocked deployer, and the role (with its path) AWS resolves it to. */
 export const CALLER_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/LabAdmin/alice-session`;
 export const ISSUER_ARN = `arn:aws:iam::${ACCOUNT}:role/admins/LabAdmin`;
@@ -160,6 +162,14 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, any> {
         issuerName: "LabAdmin",
         sessionName: "alice-session",
       };
+    case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
+      // Every requested type in every zone, except what a test takes out (NOT_OFFERED).
+      const types: string[] = args.inputs.filters?.[0]?.values ?? [];
+      const pairs = ZONES.flatMap((location) =>
+        types.filter((t) => !NOT_OFFERED[location]?.includes(t)).map((t) => ({ location, t })),
+      );
+      return { locations: pairs.map((p) => p.location), instanceTypes: pairs.map((p) => p.t), id: REGION };
+    }
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
       return { names: ZONES, zoneIds: ["euw1-az1", "euw1-az2", "euw1-az3"], id: REGION };
     case "aws:index/getPartition:getPartition":
