@@ -7,7 +7,7 @@
  * exactly such a thing behind.
  */
 import * as http from "node:http";
-import * as k8s from "@kubernetes/client-node";
+import type { CoreV1Api } from "@kubernetes/client-node";
 import { CACHE_TAG, labLabels, labNames } from "../../infra/names";
 import { deletePushedImage } from "../../infra/localRegistry";
 import type { SweepOutcome } from "../lifecycle/lifecycle";
@@ -55,7 +55,7 @@ export async function registryTags(registry: string, repository: string): Promis
   return ((r.body as { tags?: string[] | null })?.tags ?? []).filter((t) => t !== CACHE_TAG).sort();
 }
 
-async function namespacesOf(api: k8s.CoreV1Api, labels: Record<string, string>): Promise<string[]> {
+async function namespacesOf(api: CoreV1Api, labels: Record<string, string>): Promise<string[]> {
   const labelSelector = Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
@@ -67,6 +67,8 @@ export async function sweepLocalLab(t: LocalSweepTarget): Promise<SweepOutcome> 
   const left: string[] = [];
   const names = labNames({ workshop: t.workshop, attendee: t.attendee });
   if (t.kubeconfig) {
+    // Loaded on demand, as everywhere in the driver: commands that never reach a cluster start fast.
+    const k8s = await import("@kubernetes/client-node");
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(t.kubeconfig);
     const api = kc.makeApiClient(k8s.CoreV1Api);
