@@ -19,7 +19,7 @@ import {
   appArgs,
   checkNames,
   commonExports,
-  deployerArn,
+  clusterLabOutputs,
   LabExports,
   labAwsProvider,
   LOCAL_MEMORY_LIMIT,
@@ -64,13 +64,7 @@ export function buildAttendee(cfg: LabConfig): LabExports {
   const app = new App("app", { ...appArgs(cfg), provider: cluster.provider, image: foundation.imageRef });
   return {
     ...common,
-    clusterName: cluster.clusterName,
-    kubeconfig: cluster.kubeconfig,
-    nodeGroups: cluster.nodeGroups,
-    serviceUrl: app.url,
-    namespace: app.namespace,
-    podSelector: app.podSelector,
-    clusterAdmin: deployerArn(awsProvider),
+    ...clusterLabOutputs(cluster, app, awsProvider),
   };
 }
 

@@ -108,6 +108,19 @@ export function labImage(cfg: LabConfig, awsProvider?: aws.Provider): ImageExpor
  * The deploying identity, as the IAM role behind an assumed-role session (AWS resolves the role's
  * path, which a string rewrite of the session ARN would lose). EKS made it cluster admin.
  */
+/** What a lab on a cluster of its own exports about that cluster and its app. */
+export function clusterLabOutputs(cluster: Cluster, app: App, awsProvider: aws.Provider) {
+  return {
+    clusterName: cluster.clusterName,
+    kubeconfig: cluster.kubeconfig,
+    nodeGroups: cluster.nodeGroups,
+    serviceUrl: app.url,
+    namespace: app.namespace,
+    podSelector: app.podSelector,
+    clusterAdmin: deployerArn(awsProvider),
+  };
+}
+
 export function deployerArn(awsProvider: aws.Provider): pulumi.Output<string> {
   const identity = aws.getCallerIdentityOutput({}, { provider: awsProvider });
   return aws.iam.getSessionContextOutput({ arn: identity.arn }, { provider: awsProvider }).issuerArn;
@@ -177,13 +190,7 @@ export function buildLab(cfg: LabConfig): LabExports {
   return {
     ...common,
     ...images,
-    clusterName: cluster.clusterName,
-    kubeconfig: cluster.kubeconfig,
-    nodeGroups: cluster.nodeGroups,
-    serviceUrl: app.url,
-    namespace: app.namespace,
-    podSelector: app.podSelector,
-    clusterAdmin: deployerArn(awsProvider),
+    ...clusterLabOutputs(cluster, app, awsProvider),
   };
 }
 
