@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CACHE, Check, Report, assertNothingLeft, clusterProcesses, kubeconfigPath, lab } from "./support";
+import { fromAStoppedCluster, Check, Report, assertNothingLeft, lab } from "./support";
 
 /** The app keys that run the greeter (what README's "Test your own service" shows). */
 const GREETER = ["appPort=9090", "healthPath=/livez", "checkPath=/greet"].flatMap((c) => ["--config", c]);
@@ -58,12 +58,7 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
   const suffix = Math.random().toString(36).slice(2, 6);
   let dir: string;
 
-  before(function () {
-    const envJson = path.join(CACHE, "env.json");
-    if (!fs.existsSync(envJson)) throw new Error(`${envJson} is missing: run \`npm run setup:local\` first`);
-    kubeconfigPath();
-    assert.deepEqual(clusterProcesses(), [], "the cluster runs before the tests: stop it with kube-stop.sh");
-  });
+  fromAStoppedCluster();
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-app-"));
   });

@@ -183,7 +183,8 @@ describe("e2e: lab audit on the local cluster", function () {
         await fetch(`http://${REGISTRY}/v2/${repo}/manifests/${digest}`, { method: "DELETE" });
       }
     } finally {
-      if (startedCluster) setupScript("kube-stop.sh", "--if-unused");
+      // It started the cluster, so it stops it, whatever a failure left in it.
+      if (startedCluster) setupScript("kube-stop.sh");
     }
   });
 

@@ -13,8 +13,8 @@ import * as path from "node:path";
 import { clusterProcesses } from "../../automation/local/cluster";
 import { processTable } from "../../automation/local/orphans";
 import { labCacheDir } from "../../automation/local/toolchain";
+import { ROOT, fromAStoppedCluster } from "./support";
 
-const ROOT = path.resolve(__dirname, "../..");
 const PREFIX = "signals";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -41,13 +41,6 @@ describe("e2e: a driver killed mid-update, then one reap --leftovers", function 
   let backend: string;
 
   before(function () {
-    const envJson = path.join(labCacheDir(process.env), "env.json");
-    if (!fs.existsSync(envJson)) throw new Error(`${envJson} is missing: run \`npm run setup:local\` first`);
-    assert.deepEqual(
-      clusterProcesses(process.env),
-      [],
-      "the cluster runs before the test: stop it with kube-stop.sh",
-    );
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-kill-"));
     backend = `file://${dir}/state`;
   });
@@ -61,6 +54,8 @@ describe("e2e: a driver killed mid-update, then one reap --leftovers", function 
     }
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  // After the killed run's processes are gone.
+  fromAStoppedCluster();
 
   // Where the kill lands decides whether the namespace's create reached the state: when it lands
   // between the create and its checkpoint, the refresh before destroy clears the pending create, and

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { leaks } from "../support/leaks";
-import { CACHE, ROOT, assertNothingLeft, clusterProcesses, lab, labNamespaces } from "./support";
+import { fromAStoppedCluster, ROOT, assertNothingLeft, lab, labNamespaces } from "./support";
 
 /** The state's pending operations for a stack of a file backend in `dir`. */
 function pendingIn(dir: string, stack: string): unknown[] {
@@ -24,10 +24,7 @@ describe("e2e: live labs (the real engine on the local target)", function () {
   const suffix = Math.random().toString(36).slice(2, 6);
   let dir: string;
 
-  before(function () {
-    if (!fs.existsSync(path.join(CACHE, "env.json"))) throw new Error("run `npm run setup:local` first");
-    assert.deepEqual(clusterProcesses(), [], "the cluster runs before the tests: stop it with kube-stop.sh");
-  });
+  fromAStoppedCluster();
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-live-"));
   });

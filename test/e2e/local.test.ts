@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  fromAStoppedCluster,
   CACHE,
   REGISTRY,
   ROOT,
@@ -27,13 +28,7 @@ describe("e2e: the local target through the real engine", function () {
   const suffix = Math.random().toString(36).slice(2, 6);
   let dir: string;
 
-  before(function () {
-    const envJson = path.join(CACHE, "env.json");
-    if (!fs.existsSync(envJson)) throw new Error(`${envJson} is missing: run \`npm run setup:local\` first`);
-    kubeconfigPath();
-    // Each test starts from a stopped cluster, as setup:local leaves it.
-    assert.deepEqual(clusterProcesses(), [], "the cluster runs before the tests: stop it with kube-stop.sh");
-  });
+  fromAStoppedCluster();
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-"));
   });

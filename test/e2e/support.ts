@@ -48,6 +48,27 @@ export function setupScript(name: string, ...args: string[]): void {
   assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
 }
 
+/**
+ * Each e2e file starts from a stopped cluster, as setup:local leaves it, and leaves it stopped
+ * whatever failed: a cluster that one file's failure left running (a lab namespace keeps
+ * `kube-stop.sh --if-unused` from stopping it) would otherwise fail every file after it.
+ */
+export function fromAStoppedCluster(): void {
+  before(function () {
+    const envJson = path.join(CACHE, "env.json");
+    if (!fs.existsSync(envJson)) throw new Error(`${envJson} is missing: run \`npm run setup:local\` first`);
+    kubeconfigPath();
+    assert.deepEqual(clusterProcesses(), [], "the cluster runs before the tests: stop it with kube-stop.sh");
+  });
+  after(function () {
+    if (clusterProcesses().length === 0) return;
+    console.error(
+      "      the cluster was left running: stopping it (kube-stop.sh), so the next file starts clean",
+    );
+    setupScript("kube-stop.sh");
+  });
+}
+
 /** Namespaces of these labs still in the cluster (any phase, Terminating included). */
 export function labNamespaces(attendees: string[]): string[] {
   const names = kubectl("get", "ns", "-o", "jsonpath={.items[*].metadata.name}").split(/\s+/);

@@ -9,7 +9,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { labNames } from "../../infra/names";
-import { CACHE, KUBE_DIR, ROOT, assertNothingLeft, clusterProcesses, lab, labPlain } from "./support";
+import {
+  fromAStoppedCluster,
+  KUBE_DIR,
+  ROOT,
+  assertNothingLeft,
+  clusterProcesses,
+  lab,
+  labPlain,
+} from "./support";
 
 /** How many image builds the engine ran, over these stacks' logs since `marks` (their sizes then). */
 function builds(stacks: string[], marks: Record<string, number>): number {
@@ -64,10 +72,7 @@ describe("e2e: a local workshop (one foundation, attendees as tenants)", functio
   const prefix = `ws${suffix}`;
   let dir: string;
 
-  before(function () {
-    if (!fs.existsSync(path.join(CACHE, "env.json"))) throw new Error("run `npm run setup:local` first");
-    assert.deepEqual(clusterProcesses(), [], "the cluster runs before the tests: stop it with kube-stop.sh");
-  });
+  fromAStoppedCluster();
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-e2e-ws-"));
   });
