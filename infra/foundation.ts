@@ -65,14 +65,10 @@ export function buildFoundation(cfg: LabConfig): FoundationExports {
       { ...cfg, ...sharedClusterScaling(cfg), awsProvider, networkPolicy: true },
       withAws,
     );
-    const network = cluster.network as Network;
     return {
       ...base,
       ...image,
-      vpcId: network.vpcId,
-      vpcCidr: network.cidrBlock,
-      publicSubnetIds: network.publicSubnetIds,
-      privateSubnetIds: network.privateSubnetIds,
+      ...networkExports(cluster.network as Network),
       clusterName: cluster.clusterName,
       kubeconfig: cluster.kubeconfig,
       nodeGroups: cluster.nodeGroups,
@@ -90,16 +86,21 @@ export function buildFoundation(cfg: LabConfig): FoundationExports {
       },
       withAws,
     );
-    return {
-      ...base,
-      ...image,
-      vpcId: network.vpcId,
-      vpcCidr: network.cidrBlock,
-      publicSubnetIds: network.publicSubnetIds,
-      privateSubnetIds: network.privateSubnetIds,
-    };
+    return { ...base, ...image, ...networkExports(network) };
   }
   return { ...base, ...image };
+}
+
+/** The shared VPC's outputs, whichever topology made it. */
+function networkExports(
+  network: Network,
+): Pick<FoundationExports, "vpcId" | "vpcCidr" | "publicSubnetIds" | "privateSubnetIds"> {
+  return {
+    vpcId: network.vpcId,
+    vpcCidr: network.cidrBlock,
+    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+  };
 }
 
 /** The foundation outputs an attendee stack needs (infra/foundationRef.ts checks they are there). */

@@ -64,6 +64,25 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** `lab run` of a prebuilt image for one user: another app is another workshop, so it has its own
+   * prefix, hence its own foundation (one workshop's labs share one image). */
+  const runImage = (user: string, ref: string) =>
+    lab(
+      [
+        "run",
+        "--target",
+        "local",
+        "--stack-prefix",
+        `img${suffix}`,
+        "--attendees",
+        user,
+        "--config",
+        `image=${ref}`,
+        ...GREETER,
+      ],
+      dir,
+    );
+
   it("run: the greeter is built for both platforms and each architecture's pods serve /greet", async () => {
     const attendee = `e2e-${suffix}-g`;
     const { code, out, report } = await lab(
@@ -89,22 +108,7 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       const up = await lab(["up", ...builderArgs], dir);
       assert.equal(up.code, 0, up.out);
       const ref = await pushedRef(builderArgs, dir);
-      const { code, out, report } = await lab(
-        // Another app is another workshop: its own foundation (one workshop's labs share one image).
-        [
-          "run",
-          "--target",
-          "local",
-          "--stack-prefix",
-          `img${suffix}`,
-          "--attendees",
-          user,
-          "--config",
-          `image=${ref}`,
-          ...GREETER,
-        ],
-        dir,
-      );
+      const { code, out, report } = await runImage(user, ref);
       assert.equal(code, 0, out);
       const c = checksOf(report, user);
       assert.equal(c.image.status, "passed", c.image.summary);
@@ -129,22 +133,7 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       const up = await lab(["up", ...builderArgs], dir);
       assert.equal(up.code, 0, up.out);
       const ref = await pushedRef(builderArgs, dir);
-      const { code, out, report } = await lab(
-        // Another app is another workshop: its own foundation (one workshop's labs share one image).
-        [
-          "run",
-          "--target",
-          "local",
-          "--stack-prefix",
-          `img${suffix}`,
-          "--attendees",
-          user,
-          "--config",
-          `image=${ref}`,
-          ...GREETER,
-        ],
-        dir,
-      );
+      const { code, out, report } = await runImage(user, ref);
       assert.equal(code, 1, out);
       assert.equal(report.passed, false);
       const [l] = report.labs.filter((x) => x.attendee === user);
