@@ -16,7 +16,7 @@ import { ownedCluster } from "../local/cluster";
 import { fileLog } from "../reports/logs";
 import { processSignals } from "../lifecycle/runner";
 import { Toolchain, loadToolchain, localEnv } from "../local/toolchain";
-import { dockerCli } from "../verify/variants";
+import { dockerCli } from "../verify/docker";
 import { Command } from "../lifecycle/types";
 import { RawOptions } from "./validate";
 import { registerAudit } from "./audit-command";

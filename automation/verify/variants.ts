@@ -10,12 +10,11 @@
  * reference, so running the index digest for a second platform fails ("Cannot overwrite digest"),
  * and two platforms pulled at once race for it. The per-platform manifests come from the same index.
  *
- * The docker calls sit behind `DockerRunner` (tests use a fake); the verdict is `judgeVariant`
+ * The docker calls sit behind `DockerRunner` (./docker.ts; tests use a fake); the verdict is `judgeVariant`
  * (pure). Every container is removed (`docker rm -f`) whatever happens, timeouts and cancels included.
  */
-import { execFile, spawnSync } from "node:child_process";
-import * as net from "node:net";
 import { Arch, UNAME_ARCH } from "../../infra/arch";
+import { DockerRunner, dockerCli, freeLoopbackPorts } from "./docker";
 import { AppExpectation, answerProblem, isHelloCheck } from "./expect";
 import { Clock, getOnce, realClock } from "./http";
 import { RegistryCredentials, fetchManifest, parseImageRef } from "./registry";
@@ -153,154 +152,6 @@ export function indexPlatforms(body: string): Record<string, string> | Error {
     if (p.variant) out[`${key}/${p.variant}`] ??= d.digest;
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Docker, behind a tiny interface
-
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  platform: string;
-  env: Record<string, string>;
-}
-
-/** The docker calls the check makes. Each rejects with an Error whose message says what failed. */
-export interface DockerRunner {
-  /** Resolves to the engine's version; rejects with DockerUnavailableError when there is none. */
-  ping(signal?: AbortSignal): Promise<string>;
-  /** `docker run -d --rm --network host --platform … -e … --name … <image>`; resolves to the container id. */
-  run(spec: ContainerSpec, signal?: AbortSignal): Promise<string>;
-  /** Whether the container still runs (false once it exited, or is gone). */
-  running(id: string): Promise<boolean>;
-  /** Its last output lines. */
-  logs(id: string): Promise<string>;
-  /** `docker rm -f`; a container that is already gone is not an error. */
-  remove(name: string): Promise<void>;
-}
-
-/** No docker CLI, or no engine behind it. */
-export class DockerUnavailableError extends Error {}
-
-interface ExecError extends Error {
-  code?: string | number;
-  stdout?: string;
-  stderr?: string;
-}
-
-/** The last meaningful line docker printed on failure. */
-function dockerError(e: ExecError): string {
-  const lines = `${e.stderr ?? ""}`
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l && !/^Run 'docker .* --help'/.test(l));
-  const line = lines.filter((l) => /error|cannot|denied|unknown|no such|conflict|failed/i.test(l)).pop();
-  return (line ?? lines.pop() ?? e.message).replace(/^docker: /, "");
-}
-
-/**
- * Containers `docker run` may have created and `remove` has not removed yet, by CLI. If the process
- * exits first (a second Ctrl+C exits at once, skipping every `finally`), an exit hook removes them
- * synchronously: a `--rm` container is only removed once it stops, and the app does not stop.
- */
-const pending = new Map<string, { bin: string; env: NodeJS.ProcessEnv; names: Set<string> }>();
-let exitHook = false;
-
-export function removePendingContainers(): void {
-  for (const { bin, env, names } of pending.values()) {
-    if (names.size === 0) continue;
-    spawnSync(bin, ["rm", "-f", ...names], { env, stdio: "ignore", timeout: 15_000 });
-    names.clear();
-  }
-}
-
-/** The real runner: the `docker` CLI on PATH (the env's, as the toolchain set it). */
-export function dockerCli(env: NodeJS.ProcessEnv = process.env, bin = "docker"): DockerRunner {
-  const key = `${bin}\0${env.PATH ?? ""}\0${env.DOCKER_HOST ?? ""}`;
-  const names = pending.get(key)?.names ?? new Set<string>();
-  pending.set(key, { bin, env, names });
-  if (!exitHook) {
-    exitHook = true;
-    process.once("exit", removePendingContainers);
-  }
-  const exec = (args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> =>
-    new Promise((resolve, reject) => {
-      execFile(
-        bin,
-        args,
-        { env, timeout: timeoutMs, signal, maxBuffer: 8 * 1024 * 1024, encoding: "utf8" },
-        (err, stdout, stderr) => {
-          if (!err) return resolve(stdout);
-          const e = Object.assign(err, { stdout, stderr }) as ExecError;
-          if (e.code === "ENOENT")
-            return reject(new DockerUnavailableError("the docker CLI was not found on PATH"));
-          reject(new Error(`docker ${args[0]}: ${dockerError(e)}`));
-        },
-      );
-    });
-  const gone = (e: unknown): boolean => /no such (container|object)/i.test(String((e as Error).message));
-  return {
-    async ping(signal) {
-      try {
-        return (await exec(["version", "--format", "{{.Server.Version}}"], 20_000, signal)).trim();
-      } catch (e) {
-        if (e instanceof DockerUnavailableError) throw e;
-        throw new DockerUnavailableError(`the Docker Engine is not reachable (${(e as Error).message})`);
-      }
-    },
-    async run(s, signal) {
-      const envArgs = Object.entries(s.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-      const args = ["run", "-d", "--rm", "--network", "host", "--platform", s.platform, ...envArgs];
-      names.add(s.name);
-      const out = await exec([...args, "--name", s.name, s.image], 300_000, signal);
-      return out.trim().split(/\s+/).pop() ?? "";
-    },
-    async running(id) {
-      try {
-        return (await exec(["inspect", "--format", "{{.State.Running}}", id], 20_000)).trim() === "true";
-      } catch (e) {
-        if (gone(e)) return false;
-        throw e;
-      }
-    },
-    async logs(id) {
-      return new Promise((resolve, reject) => {
-        execFile(
-          bin,
-          ["logs", "--tail", "20", id],
-          { env, timeout: 20_000, encoding: "utf8" },
-          (err, o, e) =>
-            err ? reject(new Error(`docker logs: ${dockerError(err as ExecError)}`)) : resolve(`${o}${e}`),
-        );
-      });
-    },
-    async remove(name) {
-      try {
-        await exec(["rm", "-f", name], 60_000);
-      } catch (e) {
-        if (!gone(e)) throw e;
-      }
-      names.delete(name);
-    },
-  };
-}
-
-/** `n` distinct free ports on 127.0.0.1 (all held open at once, so they differ). */
-export async function freeLoopbackPorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once("error", reject);
-          s.listen(0, "127.0.0.1", () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 /** The index `imageRef` names → its per-platform manifest digests, from the registry. */
