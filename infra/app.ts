@@ -15,13 +15,12 @@ import {
   disruptionBudgetSpec,
   networkPolicySpec,
   loadBalancerAnnotations,
-  placementProblems,
   podTemplate,
   ServiceType,
   serviceSpec,
-  effectivePlacement,
   serviceUrl,
 } from "./workload";
+import { effectivePlacement, placementProblems } from "./placement";
 
 export const APP_NAME = "hello";
 

@@ -9,6 +9,9 @@ export type Arch = "amd64" | "arm64";
 /** Every architecture the lab runs, in display order: the one list the program and driver share. */
 export const ARCHS: readonly Arch[] = ["amd64", "arm64"];
 
+/** The node label that says a node's architecture (kubelet sets it from its own GOARCH). */
+export const ARCH_KEY = "kubernetes.io/arch";
+
 /** The OCI platform of an architecture (`linux/arm64`). */
 export const platformOf = (arch: Arch): string => `linux/${arch}`;
 

@@ -3,7 +3,8 @@ import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { App, AppArgs } from "../infra/app";
 import * as pulumi from "@pulumi/pulumi";
-import { effectivePlacement, loadBalancerAnnotations, scheduling, serviceUrl } from "../infra/workload";
+import { effectivePlacement, scheduling } from "../infra/placement";
+import { loadBalancerAnnotations, serviceUrl } from "../infra/workload";
 import { valueOf } from "./support/outputs";
 
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/lab-alice/hello@${fakeDigest("x")}`;

@@ -6,7 +6,7 @@ import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { App } from "../infra/app";
 import { parseLabConfig } from "../infra/config";
-import { effectivePlacement, placementProblems, scheduling } from "../infra/workload";
+import { effectivePlacement, placementProblems, scheduling } from "../infra/placement";
 
 const IMAGE = `127.0.0.1:5000/lab-alice/hello@${fakeDigest("p")}`;
 const SELECTOR = { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "lab-alice" };

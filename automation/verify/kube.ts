@@ -7,6 +7,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import type { CoreV1Api, KubeConfig, V1ContainerStatus, V1Node, V1Pod } from "@kubernetes/client-node";
+import { ARCH_KEY } from "../../infra/arch";
 import type { Answer } from "./traffic";
 import { ContainerInfo, NodeInfo, PodInfo } from "./types";
 
@@ -30,7 +31,7 @@ export function toNodeInfo(n: V1Node): NodeInfo {
   const labels = n.metadata?.labels ?? {};
   return {
     name: n.metadata?.name ?? "?",
-    arch: labels["kubernetes.io/arch"],
+    arch: labels[ARCH_KEY],
     ready: condition(n.status?.conditions, "Ready"),
     instanceType: labels["node.kubernetes.io/instance-type"],
     nodeGroup: labels["eks.amazonaws.com/nodegroup"],
