@@ -21,29 +21,18 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 2
 fi
 
-# The Pulumi toolchain and kube-score need neither Docker nor the cluster, so they build alongside
-# docker.sh -> kube.sh: their compiles fill the time those spend downloading packages and building
-# root filesystems (a cold setup is mostly waiting on one or the other).
-pulumi_tools() {
-  bash "$HERE/setup/pulumi.sh"
-  # kube-score (issue #11: the live lab's Deployment and Service are scored in the e2e test), built
-  # from its Go module like the rest of the toolchain.
-  if [[ ! -x "$LAB_CACHE_DIR/bin/kube-score" ]]; then
-    local t0
-    t0=$(date +%s)
-    GOBIN="$LAB_CACHE_DIR/bin" "$(command -v go || echo /usr/local/go/bin/go)" \
-      install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
-    echo "[setup] built kube-score v1.20.0 in $(($(date +%s) - t0)) s"
-  fi
-}
-pulumi_tools &
-tools_pid=$!
-# If docker.sh or kube.sh fails, the background build must not outlive this script.
-trap 'pkill -TERM -P "$tools_pid" 2>/dev/null; kill "$tools_pid" 2>/dev/null || true' EXIT
 bash "$HERE/setup/docker.sh"
+bash "$HERE/setup/pulumi.sh"
 bash "$HERE/setup/kube.sh"
-wait "$tools_pid"
-trap - EXIT
+
+# kube-score (issue #11: the live lab's Deployment and Service are scored in the e2e test), built
+# from its Go module like the rest of the toolchain.
+if [[ ! -x "$LAB_CACHE_DIR/bin/kube-score" ]]; then
+  t0=$(date +%s)
+  go_bin="$(command -v go || echo /usr/local/go/bin/go)"
+  GOBIN="$LAB_CACHE_DIR/bin" "$go_bin" install github.com/zegl/kube-score/cmd/kube-score@v1.20.0
+  echo "[setup] built kube-score v1.20.0 in $(($(date +%s) - t0)) s"
+fi
 # Unless a kept lab (--keep) is in it, the cluster stops until a lab needs it.
 bash "$HERE/setup/kube-stop.sh" --if-unused
 
