@@ -17,7 +17,7 @@ import { runImageCheck } from "./image";
 import { Clock, RETRY_GRACE_MS, STABLE_ANSWERS, pollUntilStable, realClock, sample } from "./http";
 import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
-import { PlacementMode, checkPods } from "./pods";
+import { PlacementMode, checkPods, podsSettling } from "./pods";
 import { runPodsHttpCheck } from "./podsHttp";
 import { ARCHS, UNAME_ARCH } from "../../infra/arch";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
@@ -50,6 +50,26 @@ export interface VerifyOptions {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Pods listed again every 2 s while they settle (podsSettling), within the traffic deadline. */
+async function settledPods(
+  cluster: Cluster,
+  namespace: string,
+  selector: Record<string, string>,
+  pods: PodInfo[],
+  replicas: number,
+  o: VerifyOptions,
+): Promise<PodInfo[]> {
+  const clock = o.clock ?? realClock;
+  const until = clock.now() + o.trafficDeadlineMs;
+  while (podsSettling(pods, replicas) && clock.now() < until && !o.signal?.aborted) {
+    const ready = pods.filter((p) => p.ready).length;
+    o.note?.(`pods: waiting for ${replicas - ready} of ${replicas} replicas to become Ready`);
+    await clock.sleep(2000, o.signal);
+    pods = await cluster.pods(namespace, selector);
+  }
+  return pods;
 }
 
 /** Checks any endpoint, no stack: `verify --url … --expect-arch …`. */
@@ -178,6 +198,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     results.push(checkNodes(nodes, archs, out.nodeGroups ?? [], { skipMissingArchs: local }));
     o.note?.("pods: listing");
     pods = await cluster.pods(namespace, selector);
+    pods = await settledPods(cluster, namespace, selector, pods, out.replicas ?? 1, o);
     // A crashing container's previous log says why (e.g. exec format error: a missing platform).
     pods = await withPreviousLogs(cluster, namespace, pods);
     results.push(checkPods(pods, nodes, placement, out.replicas ?? 1, clusterArchs));

@@ -8,7 +8,7 @@
  */
 import { ARCHS } from "../../infra/arch";
 import { Placement } from "../../infra/config";
-import { crashText } from "./crash";
+import { crashText, isCrashing } from "./crash";
 import { CheckResult, NodeInfo, PodInfo, Taint, Toleration, failed, passed, skipped } from "./types";
 
 export type PlacementMode = Placement;
@@ -122,4 +122,20 @@ export function checkPods(
     `${ready.length}/${replicas} Ready, ${byArch.join(", ")} (placement ${placement}${note})`,
     evidence,
   );
+}
+
+/**
+ * Whether the pod list is still settling: fewer pods than replicas, or a pod that is scheduled and
+ * starting (Pending on a node, or Running but not Ready) with no container crashing. A lab whose
+ * update was just cancelled, or a rollout still under way, is judged once that is over; a pod
+ * that cannot be scheduled or that crashes is judged at once.
+ */
+export function podsSettling(pods: PodInfo[], replicas: number): boolean {
+  if (pods.filter((p) => p.ready).length >= replicas) return false;
+  const crashing = (p: PodInfo) => (p.containers ?? []).some(isCrashing);
+  const starting = (p: PodInfo) =>
+    !p.ready &&
+    !crashing(p) &&
+    ((p.phase === "Pending" && p.nodeName !== undefined) || p.phase === "Running");
+  return pods.length < replicas || pods.some(starting);
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { toNodeInfo, toPodInfo } from "../../automation/verify/kube";
 import { checkNodes } from "../../automation/verify/nodes";
-import { checkPods } from "../../automation/verify/pods";
+import { checkPods, podsSettling } from "../../automation/verify/pods";
 import { NodeInfo, PodInfo } from "../../automation/verify/types";
 
 const x86: NodeInfo = {
@@ -176,5 +176,28 @@ describe("verify nodes and pods on a cluster that lacks an architecture (local t
     assert.equal(r.summary, "0 of 1 replicas Ready; not Ready: a (Pending) (the cluster has no arm64 node)");
     // Pinned amd64 on that cluster is judged in full and passes.
     assert.equal(checkPods([pod("a", "vm")], [local], "amd64", 1, ["amd64"]).status, "passed");
+  });
+});
+
+describe("verify pods: waiting while they settle", () => {
+  const p = (name: string, phase: string, ready: boolean, extra: Partial<PodInfo> = {}): PodInfo => ({
+    name,
+    nodeName: "vm",
+    phase,
+    ready,
+    ...extra,
+  });
+  it("waits for a pod that is scheduled and starting, or for pods not yet created", () => {
+    const ok = [p("a", "Running", true), p("b", "Running", true), p("c", "Running", true)];
+    assert.equal(podsSettling([...ok, p("d", "Running", false)], 4), true, "Running, not yet Ready");
+    assert.equal(podsSettling([...ok, p("d", "Pending", false)], 4), true, "Pending on a node (pulling)");
+    assert.equal(podsSettling(ok, 4), true, "fewer pods than replicas");
+    assert.equal(podsSettling([...ok, p("d", "Running", true)], 4), false, "all Ready");
+  });
+  it("judges at once a pod that cannot be scheduled or that crashes", () => {
+    const ok = [p("a", "Running", true)];
+    assert.equal(podsSettling([...ok, p("b", "Pending", false, { nodeName: undefined })], 2), false);
+    const crash = { name: "hello", ready: false, restartCount: 3, waiting: { reason: "CrashLoopBackOff" } };
+    assert.equal(podsSettling([...ok, p("b", "Running", false, { containers: [crash] })], 2), false);
   });
 });
