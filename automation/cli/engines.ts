@@ -7,6 +7,7 @@
 import { Target } from "../../infra/config";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
 import { EngineUnavailableError, LabEngine } from "../lifecycle/engine";
+import { repairHalfWritten } from "../lifecycle/halfWritten";
 import { resolveState } from "../lifecycle/state";
 import { TargetEngine, recordedTargets } from "../lifecycle/targets";
 import { Toolchain, toolchainFile } from "../local/toolchain";
@@ -37,6 +38,9 @@ export function missingCliMessage(
   return base;
 }
 
+/** What repairHalfWritten said, said once per process (a command may open several engines). */
+const reported = new Set<string>();
+
 /**
  * One target's engine after the cheap local checks: AWS credentials (aws only) and the Pulumi CLI.
  * `target` undefined: a reader for stacks of any target (list, or reading the targets first): the
@@ -55,6 +59,12 @@ export async function targetEngine(
   }
   const state = resolveState(d.projectDir, o.backend, d.env);
   state.target = target;
+  // Before any listing: one sidecar left empty by a killed CLI makes every `stack ls` fail.
+  for (const h of repairHalfWritten(state.backendUrl)) {
+    if (reported.has(h.text)) continue;
+    reported.add(h.text);
+    d.err(`lab ${command}: ${h.text}`);
+  }
   if (target === "local" || (target === undefined && d.toolchain?.loaded)) {
     // The toolchain's PATH and variables reach the CLI explicitly (the driver's own settings win).
     state.envVars = { ...d.toolchain?.envVars, ...state.envVars };
