@@ -65,7 +65,7 @@ export function repairHalfWritten(backendUrl: string): HalfWritten[] {
         repaired: true,
         text:
           `removed ${file}: a half-written attributes file (a Pulumi CLI was killed while writing it), ` +
-          "which made every read of the backend fail with \"EOF\"; the state it describes is intact",
+          'which made every read of the backend fail with "EOF"; the state it describes is intact',
       });
     } else if (file.startsWith(stacks) && file.endsWith(".json") && !readsAsJson(file)) {
       const bak = `${file}.bak`;

@@ -78,6 +78,8 @@ lab_fail() {
   local name="$1" log="${2:-}"
   printf '%s %-*s FAILED%s\n' "$LAB_STEP_PREFIX" "$LAB_STEP_WIDTH" "$name" "${log:+ (log: $log)}" >&2
   if [ -n "$log" ] && [ -f "$log" ]; then tail -n 15 "$log" | cut -c1-240 | sed 's/^/    /' >&2; fi
+  # Last, so that a caller showing only the last lines (the driver) shows the cause.
+  [ -z "${LAB_FAIL_REASON:-}" ] || printf '    %s\n' "$LAB_FAIL_REASON" >&2
 }
 
 # lab_step NAME FUNCTION [ARGS...]: run FUNCTION (which sets LAB_STATUS and may
@@ -87,6 +89,7 @@ lab_step() {
   local t0; t0="$(lab_now)"
   LAB_STATUS="ok"
   LAB_STEP_LOG=""
+  LAB_FAIL_REASON=""
   set -E
   # shellcheck disable=SC2064
   # Report once, from the step's own shell (subshells inherit the trap through set -E).

@@ -103,7 +103,12 @@ node_step() {
   for n in "${nodes[@]}"; do
     [ "$n" = "$LAB_KUBE_NODE_NAME" ] || LAB_STEP_LOG="$LAB_LOGS/kube-arm64-kubelet.log"
     until node_ready "$n"; do
-      [ "$(date +%s)" -lt "$deadline" ] || { kube_kubectl describe node "$n" >&2 || true; return 1; }
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        kube_kubectl describe node "$n" >&2 || true
+        LAB_FAIL_REASON="node $n not Ready after 180 s: $(kube_kubectl get node "$n" -o \
+          jsonpath='{.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}' 2>&1)"
+        return 1
+      fi
       sleep 1
     done
   done

@@ -34,19 +34,20 @@ describe("half-written backend files (a killed CLI)", () => {
     const { dir, stacks } = backend("repair");
     const before = fs.readFileSync(path.join(stacks, "lab-c.json"), "utf8");
     const found = repairHalfWritten(`file://${dir}`);
-    assert.deepEqual(
-      found.map((f) => [path.relative(dir, f.file), f.repaired]).sort(),
-      [
-        [".pulumi/history/multiarch-lab/lab-a/lab-a-1.history.json.attrs", true],
-        [".pulumi/stacks/multiarch-lab/lab-a.json.attrs", true],
-        [".pulumi/stacks/multiarch-lab/lab-c.json", false],
-      ],
-    );
+    assert.deepEqual(found.map((f) => [path.relative(dir, f.file), f.repaired]).sort(), [
+      [".pulumi/history/multiarch-lab/lab-a/lab-a-1.history.json.attrs", true],
+      [".pulumi/stacks/multiarch-lab/lab-a.json.attrs", true],
+      [".pulumi/stacks/multiarch-lab/lab-c.json", false],
+    ]);
     assert.equal(fs.existsSync(path.join(stacks, "lab-a.json.attrs")), false);
     assert.equal(fs.existsSync(path.join(stacks, "lab-b.json.attrs")), true, "a sound sidecar stays");
     assert.equal(fs.readFileSync(path.join(stacks, "lab-c.json"), "utf8"), before, "never replaced");
     assert.match(found.find((f) => !f.repaired)?.text ?? "", /lab-c\.json\.bak: check it, then copy it over/);
-    assert.deepEqual(repairHalfWritten(`file://${dir}`).map((f) => f.repaired), [false], "repaired once");
+    assert.deepEqual(
+      repairHalfWritten(`file://${dir}`).map((f) => f.repaired),
+      [false],
+      "repaired once",
+    );
   });
 
   it("other backends: nothing read", () => {
