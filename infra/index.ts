@@ -7,7 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { buildAttendee } from "./attendee";
-import { ConfigError, LabConfig, readLabConfig } from "./config";
+import { LabConfig, readLabConfig } from "./config";
+import { ConfigError } from "./configRules";
 import { buildFoundation, FoundationExports } from "./foundation";
 import { buildLab, LabExports } from "./stack";
 import { stackPlan } from "./topology";

@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isImageReference, parseAppEnv, PROJECT_ROOT, registryOf } from "../infra/appConfig";
-import { ConfigError, parseLabConfig, RawLabConfig } from "../infra/config";
+import { parseLabConfig, RawLabConfig } from "../infra/config";
+import { ConfigError } from "../infra/configRules";
 
 const valid: RawLabConfig = { attendee: "alice", region: "eu-west-1" };
 

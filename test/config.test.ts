@@ -1,7 +1,8 @@
 import "./support/mocks";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, DEFAULTS, parseLabConfig, RawLabConfig, readLabConfig } from "../infra/config";
+import { DEFAULTS, parseLabConfig, RawLabConfig, readLabConfig } from "../infra/config";
+import { ConfigError } from "../infra/configRules";
 
 const valid: RawLabConfig = { attendee: "alice", region: "eu-west-1" };
 

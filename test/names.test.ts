@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { createHash } from "crypto";
-import { ATTENDEE_MAX_LENGTH, parseLabConfig, WORKSHOP_MAX_LENGTH } from "../infra/config";
+import { parseLabConfig } from "../infra/config";
+import { ATTENDEE_MAX_LENGTH, WORKSHOP_MAX_LENGTH } from "../infra/configRules";
 import {
   LabIdentity,
   labNames,

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, parseLabConfig, RawLabConfig } from "../infra/config";
+import { parseLabConfig, RawLabConfig } from "../infra/config";
+import { ConfigError } from "../infra/configRules";
 import { sharedClusterNodes, sharedClusterScaling, stackPlan } from "../infra/topology";
 import { ATTENDEES_PER_SHARED_NODE, sharedClusterNodes as driverNodes } from "../automation/aws/topology";
 

@@ -3,7 +3,7 @@
  * and `#` comments ignored). Every name follows infra/config.ts's `attendeeProblems`; the list
  * must be non-empty and without duplicates. All problems are reported together.
  */
-import { attendeeProblems } from "../../infra/config";
+import { attendeeProblems } from "../../infra/configRules";
 
 export interface AttendeeSource {
   /** `--attendees` values (each may hold a comma-separated list). */

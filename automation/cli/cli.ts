@@ -11,7 +11,7 @@ import { preflight } from "../aws/preflight";
 import { CliDeps, EXIT, defaultLogDir, labCommand } from "./commands";
 import { listCommand, reapCommand } from "./stack-commands";
 import { labSweeper } from "./sweeps";
-import { LocalLabEngine } from "../lifecycle/engine";
+import { LocalLabEngine } from "../lifecycle/localEngine";
 import { ownedCluster } from "../local/cluster";
 import { fileLog } from "../reports/logs";
 import { processSignals } from "../lifecycle/runner";

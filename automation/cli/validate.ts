@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import { FOUNDATION } from "../lifecycle/foundation";
 import { UNAME_ARCH } from "../../infra/arch";
-import { isAwsRegion } from "../../infra/config";
+import { isAwsRegion } from "../../infra/configRules";
 import { resolveAttendees } from "./attendees";
 import { parseDuration } from "./duration";
 import { StackConfigPlan, planStackConfig } from "./labconfig";

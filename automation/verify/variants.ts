@@ -10,123 +10,18 @@
  * reference, so running the index digest for a second platform fails ("Cannot overwrite digest"),
  * and two platforms pulled at once race for it. The per-platform manifests come from the same index.
  *
- * The docker calls sit behind `DockerRunner` (./docker.ts; tests use a fake); the verdict is `judgeVariant`
- * (pure). Every container is removed (`docker rm -f`) whatever happens, timeouts and cancels included.
+ * The docker calls sit behind `DockerRunner` (./docker.ts; tests use a fake); the verdict is
+ * `judgeVariant` (./variantVerdict.ts, pure). Every container is removed (`docker rm -f`) whatever happens, timeouts and cancels included.
  */
-import { Arch, UNAME_ARCH } from "../../infra/arch";
 import { DockerRunner, dockerCli, freeLoopbackPorts } from "./docker";
-import { AppExpectation, answerProblem, isHelloCheck } from "./expect";
+import { AppExpectation } from "./expect";
 import { Clock, getOnce, realClock } from "./http";
 import { RegistryCredentials, fetchManifest, parseImageRef } from "./registry";
 import { Answer } from "./traffic";
-import { CheckResult, failed, passed } from "./types";
+import { CheckResult, failed } from "./types";
+import { VariantRun, checkVariants, judgeVariant, seconds } from "./variantVerdict";
 
 export const SETUP_HINT = "run `npm run setup:local` (it starts the Docker Engine and the local registry)";
-
-// ---------------------------------------------------------------------------------------------
-// The verdict (pure)
-
-export interface VariantVerdict {
-  platform: string;
-  /** The `uname -m` spelling the platform must answer with. */
-  expected?: string;
-  passed: boolean;
-  /** Why not (one line); absent when passed. */
-  problem?: string;
-  arch?: string;
-  archSource?: string;
-}
-
-/** `linux/arm64` → `arm64`; undefined for platforms the lab does not know. */
-export function platformArch(platform: string): Arch | undefined {
-  const arch = platform.split("/")[1];
-  return arch === "amd64" || arch === "arm64" ? arch : undefined;
-}
-
-/**
- * One platform's `/hello` answer against what that platform must say. `answer.error` says why
- * there is no answer (timeout, container exited, docker run failed) and is the problem as given.
- */
-export function judgeVariant(platform: string, answer: Answer, exp?: AppExpectation): VariantVerdict {
-  const arch = platformArch(platform);
-  const expected = arch ? UNAME_ARCH[arch] : undefined;
-  const v: VariantVerdict = { platform, expected, passed: false };
-  if (!expected) return { ...v, problem: `no uname architecture known for platform "${platform}"` };
-  if (answer.error !== undefined) return { ...v, problem: answer.error };
-  if (exp && !isHelloCheck(exp)) {
-    const problem = answerProblem(answer, exp);
-    return problem ? { ...v, problem } : { ...v, passed: true };
-  }
-  if (answer.status !== 200) return { ...v, problem: `HTTP ${answer.status} instead of 200` };
-  let json: unknown;
-  try {
-    json = JSON.parse(answer.body ?? "");
-  } catch {
-    return { ...v, problem: "the answer is not JSON" };
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json))
-    return { ...v, problem: "the answer is not a JSON object" };
-  const o = json as Record<string, unknown>;
-  if (typeof o.arch === "string") v.arch = o.arch;
-  if (typeof o.archSource === "string") v.archSource = o.archSource;
-  const problems: string[] = [];
-  if (v.arch === undefined) problems.push(`"arch" is ${o.arch === undefined ? "missing" : "not a string"}`);
-  else if (v.arch !== expected)
-    problems.push(`answered arch "${v.arch}", but ${platform} must answer "${expected}"`);
-  if (v.archSource !== "process") {
-    problems.push(
-      v.archSource === "override"
-        ? `archSource is "override": the answer is not the CPU's (APP_ARCH_OVERRIDE is set in the image)`
-        : `archSource is ${JSON.stringify(o.archSource)}, not "process"`,
-    );
-  }
-  if (problems.length > 0) return { ...v, problem: problems.join("; ") };
-  return { ...v, passed: true };
-}
-
-/** What one platform's run observed (the check's evidence). */
-export interface VariantRun {
-  platform: string;
-  /** The container's name, `lab-verify-<stack>-<arch>`. */
-  name: string;
-  /** What ran: `<repo>@<the platform's manifest digest>`. */
-  image?: string;
-  containerId?: string;
-  port?: number;
-  /** `docker run -d` (pull included), in ms. */
-  startMs?: number;
-  /** From the container's start to its first HTTP answer, in ms. */
-  timeToFirstAnswerMs?: number;
-  attempts: number;
-  /** The answer: parsed JSON, else the raw text (excerpt). */
-  answer?: unknown;
-  status?: number;
-  verdict: VariantVerdict;
-  /** The container's last output lines, when it did not answer. */
-  logs?: string;
-  /** `docker rm -f` failed: the container may still run. */
-  removeError?: string;
-}
-
-const seconds = (ms: number | undefined): string => `${((ms ?? 0) / 1000).toFixed(1)} s`;
-
-/** The verdict over every platform's run (pure). */
-export function checkVariants(runs: VariantRun[], context: Record<string, unknown> = {}): CheckResult {
-  const evidence = { ...context, variants: runs };
-  if (runs.length === 0) return failed("variants", "no platforms to run", evidence);
-  const problems: string[] = [];
-  for (const r of runs) {
-    if (!r.verdict.passed) problems.push(`${r.platform}: ${r.verdict.problem}`);
-    if (r.removeError) problems.push(`${r.platform}: container ${r.name} was not removed: ${r.removeError}`);
-  }
-  if (problems.length > 0) return failed("variants", problems.join("; "), evidence);
-  const hello = runs.every((r) => r.verdict.arch !== undefined);
-  const seen = runs.map(
-    (r) =>
-      `${r.platform} → ${hello ? r.verdict.arch : `HTTP ${r.status}`} in ${seconds(r.timeToFirstAnswerMs)}`,
-  );
-  return passed("variants", `${seen.join(", ")}${hello ? " (archSource process)" : ""}`, evidence);
-}
 
 /** The index's per-platform manifest digests (`os/arch` and `os/arch/variant` → digest), attestations left out. */
 export function indexPlatforms(body: string): Record<string, string> | Error {

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { EngineUnavailableError, LocalLabEngine, StackMissingError } from "../../automation/lifecycle/engine";
+import { EngineUnavailableError, StackMissingError } from "../../automation/lifecycle/engine";
+import { LocalLabEngine } from "../../automation/lifecycle/localEngine";
 
 interface Call {
   args: string[];

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseAttendeeFile, resolveAttendees } from "../../automation/cli/attendees";
 import { formatDuration, parseDuration } from "../../automation/cli/duration";
-import { toProgress } from "../../automation/lifecycle/engine";
+import { toProgress } from "../../automation/lifecycle/localEngine";
 import { parseConfigPairs, planStackConfig } from "../../automation/cli/labconfig";
 import { parseOutputs } from "../../automation/lifecycle/outputs";
 import { plainDisplay } from "../../automation/reports/progress";

@@ -10,13 +10,12 @@ import { Answer } from "../../automation/verify/traffic";
 import { ContainerSpec, DockerRunner, DockerUnavailableError } from "../../automation/verify/docker";
 import {
   VariantsDeps,
-  checkVariants,
   containerName,
   indexPlatforms,
-  judgeVariant,
   resolvePlatformDigests,
   runVariantsCheck,
 } from "../../automation/verify/variants";
+import { checkVariants, judgeVariant } from "../../automation/verify/variantVerdict";
 import { Pusher, registryAvailable, startRegistry } from "./registry-support";
 
 const AMD = `sha256:${"a".repeat(64)}`;
