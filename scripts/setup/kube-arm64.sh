@@ -101,6 +101,19 @@ arm64_kubelet_step() {
   LAB_STATUS="$LAB_STATUS; serves on $LAB_KUBE_ARM64_NODE_IP:$KUBE_ARM64_PORT"
 }
 
+# The emulated kubelet's first exec (its iptables check) sometimes never returns: seen about once
+# in 10–20 starts, as a node whose Ready reason stays "PLEG is not healthy: pleg has yet to be
+# successful" because the sync loop waits behind that exec, and one stray process of the node left
+# at the stop. A qemu-user 7.2 fork of a busy multi-threaded process is the likely cause (not
+# proven). The kubelet and its children are killed, and it starts again; the node then comes up as
+# usual.
+arm64_kubelet_restart() {
+  local pid; pid="$(lab_daemon_pid kube-arm64-kubelet)"
+  [ -z "$pid" ] || pkill -9 -P "$pid" 2>/dev/null || true
+  lab_stop_daemon kube-arm64-kubelet 10
+  arm64_kubelet_step
+}
+
 # LAB_KUBE_ARM64_NODE=0: no arm64 node; one left from an earlier start is stopped.
 arm64_off_step() {
   if kube_arm64_present; then

@@ -89,7 +89,14 @@ node_ready() {
   [ "$(kube_kubectl get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
 }
 
+# node_reason NODE: its Ready condition's reason and message (or why there is none: not registered).
+node_reason() {
+  kube_kubectl get node "$1" -o \
+    jsonpath='{.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}' 2>&1 || true
+}
+
 node_step() {
+  local t0; t0=$(date +%s)
   LAB_STEP_LOG="$LAB_LOGS/kubelet.log"
   local nodes=("$LAB_KUBE_NODE_NAME") n deleted=""
   if [ "$LAB_KUBE_ARM64_NODE" = 1 ]; then
@@ -99,14 +106,20 @@ node_step() {
     kube_kubectl delete node "$LAB_KUBE_ARM64_NODE_NAME" >/dev/null
     deleted="; deleted node $LAB_KUBE_ARM64_NODE_NAME (LAB_KUBE_ARM64_NODE=0)"
   fi
-  local deadline=$(( $(date +%s) + 180 ))
+  local deadline=$(( $(date +%s) + 180 )) retry=$(( $(date +%s) + 60 )) restarted=""
   for n in "${nodes[@]}"; do
     [ "$n" = "$LAB_KUBE_NODE_NAME" ] || LAB_STEP_LOG="$LAB_LOGS/kube-arm64-kubelet.log"
     until node_ready "$n"; do
+      # An emulated kubelet that hung at start (arm64_kubelet_restart) gets one restart.
+      if [ "$n" = "$LAB_KUBE_ARM64_NODE_NAME" ] && [ -z "$restarted" ] && [ "$(date +%s)" -ge "$retry" ]; then
+        restarted="; $n not Ready after 60 s ($(node_reason "$n")): its kubelet restarted"
+        echo "[setup/kube] node                ${restarted#; }" >&2
+        arm64_kubelet_restart || return 1
+        deadline=$(( $(date +%s) + 120 ))
+      fi
       if [ "$(date +%s)" -ge "$deadline" ]; then
         kube_kubectl describe node "$n" >&2 || true
-        LAB_FAIL_REASON="node $n not Ready after 180 s: $(kube_kubectl get node "$n" -o \
-          jsonpath='{.status.conditions[?(@.type=="Ready")].reason}: {.status.conditions[?(@.type=="Ready")].message}' 2>&1)"
+        LAB_FAIL_REASON="node $n not Ready after $(( $(date +%s) - t0 )) s: $(node_reason "$n")"
         return 1
       fi
       sleep 1
@@ -114,7 +127,7 @@ node_step() {
   done
   LAB_STATUS="$(kube_kubectl get node "${nodes[@]}" --no-headers \
     -o custom-columns='N:.metadata.name,V:.status.nodeInfo.kubeletVersion,A:.metadata.labels.kubernetes\.io/arch,M:.status.nodeInfo.architecture,IP:.status.addresses[?(@.type=="InternalIP")].address' |
-    awk '{print $1 " Ready, kubelet " $2 ", kubernetes.io/arch=" $3 ", architecture " $4 ", InternalIP " $5}' | paste -sd';' | sed 's/;/; /g')$deleted"
+    awk '{print $1 " Ready, kubelet " $2 ", kubernetes.io/arch=" $3 ", architecture " $4 ", InternalIP " $5}' | paste -sd';' | sed 's/;/; /g')$deleted$restarted"
 }
 
 env_step() {

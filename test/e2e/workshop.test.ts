@@ -19,14 +19,18 @@ import {
   labPlain,
 } from "./support";
 
-/** How many image builds the engine ran, over these stacks' logs since `marks` (their sizes then). */
+/**
+ * How many image builds the engine ran, over these stacks' logs since `marks` (their sizes then).
+ * One build is one Image resource that reached "created"; the engine tags each line of the build's
+ * streamed output with that status too, so resources are counted, not lines.
+ */
 function builds(stacks: string[], marks: Record<string, number>): number {
   let n = 0;
   for (const s of stacks) {
     const file = path.join(ROOT, ".lab-logs", `${s}.log`);
     if (!fs.existsSync(file)) continue;
     const text = fs.readFileSync(file, "utf8").slice(marks[s] ?? 0);
-    n += (text.match(/docker-build:index:Image \S+ created/g) ?? []).length;
+    n += new Set([...text.matchAll(/docker-build:index:Image (\S+) created/g)].map((m) => m[1])).size;
   }
   return n;
 }
