@@ -3,20 +3,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isImageReference, parseAppEnv, PROJECT_ROOT, registryOf } from "../infra/appConfig";
-import { parseLabConfig, RawLabConfig } from "../infra/config";
-import { ConfigError } from "../infra/configRules";
+import { parseLabConfig } from "../infra/config";
+import { problemsOf, validConfig } from "./support/config";
 
-const valid: RawLabConfig = { attendee: "alice", region: "eu-west-1" };
-
-function problemsOf(raw: RawLabConfig): string[] {
-  try {
-    parseLabConfig(raw);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.problems;
-  }
-  assert.fail(`config ${JSON.stringify(raw)} was accepted`);
-}
+const valid = validConfig;
 
 describe("infra/appConfig: the app keys", () => {
   let dir: string;

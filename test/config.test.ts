@@ -1,21 +1,11 @@
 import "./support/mocks";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS, parseLabConfig, RawLabConfig, readLabConfig } from "../infra/config";
+import { DEFAULTS, parseLabConfig, readLabConfig } from "../infra/config";
 import { ConfigError } from "../infra/configRules";
+import { problemsOf, validConfig } from "./support/config";
 
-const valid: RawLabConfig = { attendee: "alice", region: "eu-west-1" };
-
-/** The problems of a config that must be rejected. */
-function problemsOf(raw: RawLabConfig): string[] {
-  try {
-    parseLabConfig(raw);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.problems;
-  }
-  assert.fail(`config ${JSON.stringify(raw)} was accepted`);
-}
+const valid = validConfig;
 
 describe("infra/config: parseLabConfig", () => {
   it("applies every default to a minimal config", () => {

@@ -1,21 +1,11 @@
 import * as assert from "assert";
 import { parseLabConfig, RawLabConfig } from "../infra/config";
-import { ConfigError } from "../infra/configRules";
 import { sharedClusterNodes, sharedClusterScaling, stackPlan } from "../infra/topology";
 import { ATTENDEES_PER_SHARED_NODE, sharedClusterNodes as driverNodes } from "../automation/aws/topology";
+import { problemsOf, validConfig } from "./support/config";
 
-const valid: RawLabConfig = { attendee: "alice", region: "eu-west-1" };
+const valid = validConfig;
 const attendee: RawLabConfig = { ...valid, workshop: "ws1", foundation: "ws1.foundation" };
-
-function problemsOf(raw: RawLabConfig): string[] {
-  try {
-    parseLabConfig(raw);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.problems;
-  }
-  assert.fail(`config ${JSON.stringify(raw)} was accepted`);
-}
 
 describe("infra/workshopConfig: lab:role, lab:foundation, lab:topology, lab:attendees, lab:attendeePrincipal", () => {
   it("accepts a foundation and its attendees of every topology", () => {
