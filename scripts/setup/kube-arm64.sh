@@ -102,7 +102,7 @@ arm64_kubelet_step() {
 }
 
 # The emulated kubelet's first exec (its iptables check) sometimes never returns: seen once in
-# about 70 starts here, as a node whose Ready reason stays "PLEG is not healthy: pleg has yet to
+# about 45 starts here, as a node whose Ready reason stays "PLEG is not healthy: pleg has yet to
 # be successful" because the sync loop waits behind that exec, and one stray process of the node left
 # at the stop. A qemu-user 7.2 fork of a busy multi-threaded process is the likely cause (not
 # proven). The kubelet and its children are killed, and it starts again; the node then comes up as
