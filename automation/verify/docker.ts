@@ -1,27 +1,48 @@
 /**
  * The docker calls the local `variants` check makes (automation/verify/variants.ts), behind a tiny
- * interface so that its tests can use a fake: run one platform's container, watch it, read its
- * logs, remove it. Every container `run` created is removed by `remove`, or by an exit hook if the
- * process exits first.
+ * interface so that its tests can use a fake: run one platform's container, find the loopback port
+ * its service was published on, watch it, read its logs, remove it. Every container `run` created
+ * is removed by `remove`, or by an exit hook if the process exits first.
+ *
+ * Why a bridge network and `-p 127.0.0.1::<port>`: the service listens on the port it really uses
+ * (lab:appPort), as in a pod, whether or not it reads PORT. Each container has a network namespace
+ * of its own, so two platforms (and parallel labs) never collide on that port; Docker picks a free
+ * loopback host port and its userland proxy forwards it (no iptables rules needed), and nothing
+ * listens beyond loopback.
  */
 import { execFile, spawnSync } from "node:child_process";
-import * as net from "node:net";
 
 export interface ContainerSpec {
   name: string;
   image: string;
   platform: string;
   env: Record<string, string>;
+  /** The container port to publish on a free 127.0.0.1 port (the service's lab:appPort). */
+  port: number;
+}
+
+/** What `docker inspect` says of a container: whether it runs, and how it ended. */
+export interface ContainerState {
+  running: boolean;
+  /** Set once it exited. */
+  exitCode?: number;
+  /** The kernel killed it for memory. */
+  oomKilled?: boolean;
 }
 
 /** The docker calls the check makes. Each rejects with an Error whose message says what failed. */
 export interface DockerRunner {
   /** Resolves to the engine's version; rejects with DockerUnavailableError when there is none. */
   ping(signal?: AbortSignal): Promise<string>;
-  /** `docker run -d --rm --network host --platform … -e … --name … <image>`; resolves to the container id. */
+  /**
+   * `docker run -d --network bridge -p 127.0.0.1::<port> --platform … -e … --name … <image>`;
+   * resolves to the container id. No `--rm`: an exited container keeps its exit code and log.
+   */
   run(spec: ContainerSpec, signal?: AbortSignal): Promise<string>;
-  /** Whether the container still runs (false once it exited, or is gone). */
-  running(id: string): Promise<boolean>;
+  /** The 127.0.0.1 host port Docker published the container's `port` on (`docker port`). */
+  hostPort(id: string, port: number): Promise<number>;
+  /** Whether the container still runs; `running: false` once it exited, or is gone. */
+  state(id: string): Promise<ContainerState>;
   /** Its last output lines. */
   logs(id: string): Promise<string>;
   /** `docker rm -f`; a container that is already gone is not an error. */
@@ -50,7 +71,8 @@ function dockerError(e: ExecError): string {
 /**
  * Containers `docker run` may have created and `remove` has not removed yet, by CLI. If the process
  * exits first (a second Ctrl+C exits at once, skipping every `finally`), an exit hook removes them
- * synchronously: a `--rm` container is only removed once it stops, and the app does not stop.
+ * synchronously: the containers run without `--rm` (their exit code and log are evidence), and a
+ * service does not stop by itself anyway.
  */
 const pending = new Map<string, { bin: string; env: NodeJS.ProcessEnv; names: Set<string> }>();
 let exitHook = false;
@@ -99,18 +121,31 @@ export function dockerCli(env: NodeJS.ProcessEnv = process.env, bin = "docker"):
     },
     async run(s, signal) {
       const envArgs = Object.entries(s.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
-      const args = ["run", "-d", "--rm", "--network", "host", "--platform", s.platform, ...envArgs];
+      const net = ["--network", "bridge", "-p", `127.0.0.1::${s.port}/tcp`];
+      const args = ["run", "-d", ...net, "--platform", s.platform, ...envArgs];
       names.add(s.name);
       const out = await exec([...args, "--name", s.name, s.image], 300_000, signal);
       return out.trim().split(/\s+/).pop() ?? "";
     },
-    async running(id) {
+    async hostPort(id, port) {
+      const out = await exec(["port", id, `${port}/tcp`], 20_000);
+      const m = /^127\.0\.0\.1:(\d+)$/m.exec(out);
+      if (!m)
+        throw new Error(`docker port: ${port}/tcp is not published on 127.0.0.1 (${out.trim() || "none"})`);
+      return Number(m[1]);
+    },
+    async state(id) {
+      const format = "{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}";
+      let out: string;
       try {
-        return (await exec(["inspect", "--format", "{{.State.Running}}", id], 20_000)).trim() === "true";
+        out = await exec(["inspect", "--format", format, id], 20_000);
       } catch (e) {
-        if (gone(e)) return false;
+        if (gone(e)) return { running: false };
         throw e;
       }
+      const [running, code, oom] = out.trim().split(/\s+/);
+      if (running === "true") return { running: true };
+      return { running: false, exitCode: Number(code), oomKilled: oom === "true" };
     },
     async logs(id) {
       return new Promise((resolve, reject) => {
@@ -132,22 +167,4 @@ export function dockerCli(env: NodeJS.ProcessEnv = process.env, bin = "docker"):
       names.delete(name);
     },
   };
-}
-
-/** `n` distinct free ports on 127.0.0.1 (all held open at once, so they differ). */
-export async function freeLoopbackPorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer();
-          s.once("error", reject);
-          s.listen(0, "127.0.0.1", () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }

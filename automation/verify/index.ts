@@ -44,7 +44,7 @@ export interface VerifyOptions {
   stack?: string;
   /** How long each variant container may take to answer (default 60 s). */
   variantsDeadlineMs?: number;
-  /** Test seam: the variants check's docker runner, HTTP client, ports and clock. */
+  /** Test seam: the variants check's docker runner, HTTP client and clock. */
   variantsDeps?: Partial<VariantsDeps>;
 }
 
@@ -160,6 +160,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
           imageRef: out.imageRef,
           platforms: out.platforms?.length ? out.platforms : SUPPORTED_PLATFORMS,
           checkPath: out.checkPath,
+          appPort: out.appPort,
           expect: answer,
         },
         { deadlineMs: o.variantsDeadlineMs, signal: o.signal, note: o.note },

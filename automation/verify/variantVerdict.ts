@@ -73,7 +73,12 @@ export interface VariantRun {
   /** What ran: `<repo>@<the platform's manifest digest>`. */
   image?: string;
   containerId?: string;
-  port?: number;
+  /** The port the service listens on in the container (lab:appPort), as in its pods. */
+  appPort?: number;
+  /** The 127.0.0.1 port Docker published appPort on (what the check asked). */
+  hostPort?: number;
+  /** How the container ended, when it exited before answering. */
+  exitCode?: number;
   /** `docker run -d` (pull included), in ms. */
   startMs?: number;
   /** From the container's start to its first HTTP answer, in ms. */
@@ -83,7 +88,7 @@ export interface VariantRun {
   answer?: unknown;
   status?: number;
   verdict: VariantVerdict;
-  /** The container's last output lines, when it did not answer. */
+  /** The container's last output lines, when it did not answer (its last line is in the problem). */
   logs?: string;
   /** `docker rm -f` failed: the container may still run. */
   removeError?: string;
@@ -106,5 +111,11 @@ export function checkVariants(runs: VariantRun[], context: Record<string, unknow
     (r) =>
       `${r.platform} → ${hello ? r.verdict.arch : `HTTP ${r.status}`} in ${seconds(r.timeToFirstAnswerMs)}`,
   );
-  return passed("variants", `${seen.join(", ")}${hello ? " (archSource process)" : ""}`, evidence);
+  const ports = [...new Set(runs.map((r) => r.appPort).filter((p) => p !== undefined))];
+  const notes = [
+    hello ? "archSource process" : "",
+    ports.length === 1 ? `port ${ports[0]} in each container` : "",
+  ];
+  const note = notes.filter(Boolean).join("; ");
+  return passed("variants", `${seen.join(", ")}${note ? ` (${note})` : ""}`, evidence);
 }

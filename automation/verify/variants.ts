@@ -6,6 +6,12 @@
  * architecture with `archSource: "process"`; any other service must answer expectStatus (and
  * expectBody): the container of that platform's manifest answering is the proof.
  *
+ * The service is asked where its pods are asked: on lab:appPort in its own network namespace
+ * (Docker's bridge), published on a free 127.0.0.1 port (./docker.ts). PORT is set to appPort as in
+ * the pod, but a service that fixes its port (a flag in its CMD) answers all the same, and the two
+ * platforms, or parallel labs, never share a port. A container that does not answer fails naming its
+ * platform and its last log line; one that exits, with its exit code.
+ *
  * Why the per-platform digest and not `imageRef` itself: Docker Engine 20.10 keeps one image per
  * reference, so running the index digest for a second platform fails ("Cannot overwrite digest"),
  * and two platforms pulled at once race for it. The per-platform manifests come from the same index.
@@ -13,7 +19,8 @@
  * The docker calls sit behind `DockerRunner` (./docker.ts; tests use a fake); the verdict is
  * `judgeVariant` (./variantVerdict.ts, pure). Every container is removed (`docker rm -f`) whatever happens, timeouts and cancels included.
  */
-import { DockerRunner, dockerCli, freeLoopbackPorts } from "./docker";
+import { APP_DEFAULTS } from "../../infra/appConfig";
+import { ContainerSpec, ContainerState, DockerRunner, dockerCli } from "./docker";
 import { AppExpectation } from "./expect";
 import { Clock, getOnce, realClock } from "./http";
 import { RegistryCredentials, fetchManifest, parseImageRef } from "./registry";
@@ -76,6 +83,8 @@ export interface VariantsTarget {
   credentials?: RegistryCredentials;
   /** Path to request (lab:checkPath, the `checkPath` output); default `/hello`. */
   checkPath?: string;
+  /** The port the service listens on in its container (lab:appPort); default 8080. */
+  appPort?: number;
   /** What the answer must be (default: the hello app's, whose arch is judged). */
   expect?: AppExpectation;
 }
@@ -92,7 +101,6 @@ export interface VariantsOptions {
 export interface VariantsDeps {
   docker: DockerRunner;
   get: (url: string, timeoutMs: number, signal?: AbortSignal) => Promise<Answer>;
-  ports: (n: number) => Promise<number[]>;
   clock: Clock;
   resolve: typeof resolvePlatformDigests;
 }
@@ -115,12 +123,84 @@ function excerpt(body: string | undefined): unknown {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** The lab's dockerd before it had a bridge (LAB_DOCKER_BRIDGE=none) cannot publish a port. */
+function runHint(e: unknown): string {
+  return /network bridge not found|no such network/i.test(message(e))
+    ? "; the Docker Engine has no bridge network: run `npm run setup:local` (it restarts the lab's dockerd with one)"
+    : "";
+}
+
+/** The container's last log line, quoted, to name in the problem (the full tail is evidence). */
+function logTail(logs: string | undefined): string {
+  const line = (logs ?? "")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop();
+  if (!line) return "; it logged nothing";
+  return `; its log ends: ${JSON.stringify(line.length > 200 ? `${line.slice(0, 200)}…` : line)}`;
+}
+
+type Options = Required<Pick<VariantsOptions, "deadlineMs" | "intervalMs">> & VariantsOptions;
+
+/** `docker run`, once more when the host port Docker picked was taken meanwhile by another process. */
+async function start(spec: ContainerSpec, d: VariantsDeps, signal?: AbortSignal): Promise<string> {
+  try {
+    return await d.docker.run(spec, signal);
+  } catch (e) {
+    if (!/address already in use|port is already allocated/i.test(message(e))) throw e;
+    await d.docker.remove(spec.name).catch(() => undefined);
+    return d.docker.run(spec, signal);
+  }
+}
+
+/** Why an exited container did not answer (undefined while it runs). */
+async function exitProblem(r: VariantRun, d: VariantsDeps, last: Answer): Promise<string | undefined> {
+  const s = await d.docker.state(r.containerId ?? "").catch(() => ({ running: true }) as ContainerState);
+  if (s.running) return undefined;
+  r.exitCode = s.exitCode;
+  const how = s.exitCode === undefined ? "" : ` with code ${s.exitCode}${s.oomKilled ? " (OOM-killed)" : ""}`;
+  return `the container exited${how} before answering${last.error ? ` (last try: ${last.error})` : ""}`;
+}
+
+/** Polls the published port until the service answers, the deadline passes or the container exits. */
+async function poll(r: VariantRun, url: string, started: number, o: Options, d: VariantsDeps) {
+  let last: Answer = { error: "not tried" };
+  let checkedAt = started;
+  for (;;) {
+    r.attempts++;
+    last = await d.get(url, 2_000, o.signal);
+    const now = d.clock.now();
+    if (last.status !== undefined) {
+      r.timeToFirstAnswerMs = now - started;
+      r.status = last.status;
+      r.answer = excerpt(last.body);
+      return last;
+    }
+    if (o.signal?.aborted) return { error: "cancelled" };
+    if (now - started >= o.deadlineMs) {
+      const exited = await exitProblem(r, d, last);
+      if (exited) return { error: exited };
+      return {
+        error:
+          `no answer on port ${r.appPort} (published at 127.0.0.1:${r.hostPort}) within ${seconds(o.deadlineMs)} ` +
+          `(last try: ${last.error}): does the service listen on lab:appPort ${r.appPort}, on all interfaces?`,
+      };
+    }
+    if (now - checkedAt >= 2_000) {
+      checkedAt = now;
+      const exited = await exitProblem(r, d, last);
+      if (exited) return { error: exited };
+    }
+    await d.clock.sleep(o.intervalMs, o.signal);
+  }
+}
+
 async function runOne(
   platform: string,
   image: string | Error,
-  port: number,
   t: VariantsTarget,
-  o: Required<Pick<VariantsOptions, "deadlineMs" | "intervalMs">> & VariantsOptions,
+  o: Options,
   d: VariantsDeps,
 ): Promise<VariantRun> {
   const name = containerName(t.stack, platform);
@@ -129,54 +209,35 @@ async function runOne(
     r.verdict = judgeVariant(platform, { error: image.message });
     return r;
   }
+  const port = t.appPort ?? APP_DEFAULTS.appPort;
   r.image = image;
-  r.port = port;
+  r.appPort = port;
   let last: Answer = { error: "not started" };
   try {
     // A container of this name left by a killed run would make `docker run --name` fail.
     await d.docker.remove(name).catch(() => undefined);
     const t0 = d.clock.now();
+    // PORT as in the pod (= lab:appPort); the check never relies on it: it asks appPort itself.
+    const spec = { name, image, platform, port, env: { PORT: String(port) } };
     try {
-      r.containerId = await d.docker.run(
-        { name, image, platform, env: { HOST: "127.0.0.1", PORT: String(port) } },
-        o.signal,
-      );
+      r.containerId = await start(spec, d, o.signal);
     } catch (e) {
-      last = { error: `docker run failed: ${message(e)}` };
+      last = { error: `docker run failed: ${message(e)}${runHint(e)}` };
       return r;
     }
     const started = d.clock.now();
     r.startMs = started - t0;
-    const url = `http://127.0.0.1:${port}${t.checkPath ?? "/hello"}`;
-    let checkedAt = started;
-    for (;;) {
-      r.attempts++;
-      last = await d.get(url, 2_000, o.signal);
-      const now = d.clock.now();
-      if (last.status !== undefined) {
-        r.timeToFirstAnswerMs = now - started;
-        r.status = last.status;
-        r.answer = excerpt(last.body);
-        break;
-      }
-      if (o.signal?.aborted) {
-        last = { error: "cancelled" };
-        break;
-      }
-      if (now - started >= o.deadlineMs) {
-        last = { error: `no answer from ${url} within ${seconds(o.deadlineMs)} (last try: ${last.error})` };
-        break;
-      }
-      if (now - checkedAt >= 2_000) {
-        checkedAt = now;
-        if (!(await d.docker.running(r.containerId).catch(() => true))) {
-          last = { error: `the container exited before answering (last try: ${last.error})` };
-          break;
-        }
-      }
-      await d.clock.sleep(o.intervalMs, o.signal);
+    try {
+      r.hostPort = await d.docker.hostPort(r.containerId, port);
+      last = await poll(r, `http://127.0.0.1:${r.hostPort}${t.checkPath ?? "/hello"}`, started, o, d);
+    } catch (e) {
+      // No published port: it exited at once (docker port has nothing for a stopped container).
+      last = { error: (await exitProblem(r, d, {})) ?? `cannot read its published port: ${message(e)}` };
     }
-    if (last.status === undefined) r.logs = await d.docker.logs(r.containerId).catch(() => undefined);
+    if (last.status === undefined && last.error !== "cancelled") {
+      r.logs = await d.docker.logs(r.containerId).catch(() => undefined);
+      last = { error: `${last.error}${logTail(r.logs)}` };
+    }
     return r;
   } finally {
     r.verdict = judgeVariant(platform, last, t.expect);
@@ -197,7 +258,6 @@ export async function runVariantsCheck(
   const d: VariantsDeps = {
     docker: deps.docker ?? dockerCli(),
     get: deps.get ?? getOnce,
-    ports: deps.ports ?? freeLoopbackPorts,
     clock: deps.clock ?? realClock,
     resolve: deps.resolve ?? resolvePlatformDigests,
   };
@@ -234,8 +294,7 @@ export async function runVariantsCheck(
       ? `${ref.registry}/${ref.repository}@${digests[p]}`
       : new Error(`the index has no ${p} manifest (has ${Object.keys(digests).join(", ") || "none"})`),
   );
-  const ports = await d.ports(t.platforms.length);
   o.note?.(`variants: running ${t.platforms.join(", ")} containers of ${t.imageRef}`);
-  const runs = await Promise.all(t.platforms.map((p, i) => runOne(p, images[i], ports[i], t, o, d)));
+  const runs = await Promise.all(t.platforms.map((p, i) => runOne(p, images[i], t, o, d)));
   return checkVariants(runs, context);
 }

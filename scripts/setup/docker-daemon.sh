@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Step 2: start dockerd (Debian docker.io 20.10) if no daemon answers on /var/run/docker.sock.
+# Step 2: start dockerd (Debian docker.io 20.10) if no daemon answers on /var/run/docker.sock, or
+# restart the one this script started when its daemon.json is not what it would write now.
 #
 # Both docker clients on the machine talk to this one daemon: /usr/local/bin/docker
 # (28.x, first on PATH; negotiates API 1.41 down from 1.50) and /usr/bin/docker (20.10).
@@ -14,14 +15,20 @@ DOCKERD_CONF="$LAB_CACHE_DIR/docker/daemon.json"
 
 docker_up() { timeout 10 docker info --format '{{.ServerVersion}}'; }
 
-write_daemon_json() {
-  local driver="$1"
-  mkdir -p "$(dirname "$DOCKERD_CONF")"
-  jq -n --arg driver "$driver" --arg reg "$LAB_REGISTRY" --arg bridge "$LAB_DOCKER_BRIDGE" '
+# daemon_json DRIVER: the daemon config this script runs dockerd with, on stdout.
+daemon_json() {
+  jq -n --arg driver "$1" --arg reg "$LAB_REGISTRY" --arg bridge "$LAB_DOCKER_BRIDGE" --arg bip "$LAB_DOCKER_BIP" '
     {"storage-driver": $driver, "insecure-registries": [$reg]}
     + (if $bridge == "none"
        then {"bridge": "none", "iptables": false, "ip-forward": false, "ip-masq": false}
-       else {} end)' >"$DOCKERD_CONF"
+       elif $bridge == "bridge"
+       then {"bip": $bip, "iptables": false, "ip-forward": false, "ip-masq": false}
+       else {} end)'
+}
+
+write_daemon_json() {
+  mkdir -p "$(dirname "$DOCKERD_CONF")"
+  daemon_json "$1" >"$DOCKERD_CONF.tmp" && mv -f "$DOCKERD_CONF.tmp" "$DOCKERD_CONF"
 }
 
 start_dockerd() {
@@ -39,10 +46,29 @@ start_dockerd() {
   lab_wait_daemon dockerd 60 docker_up
 }
 
+dockerd_up_status() {
+  printf 'dockerd %s, storage %s, bridge %s' "$(docker_up)" "$(docker info --format '{{.Driver}}')" "$LAB_DOCKER_BRIDGE"
+}
+
 dockerd_step() {
   LAB_STEP_LOG="$DOCKERD_LOG"
   if docker_up >/dev/null 2>&1; then
-    LAB_STATUS="running: dockerd $(docker_up), storage $(docker info --format '{{.Driver}}')"
+    # A daemon this script did not start (the machine's own Docker) is used as it is.
+    if [ -z "$(lab_daemon_pid dockerd)" ]; then
+      LAB_STATUS="running (not started by setup, its config left as is): dockerd $(docker_up)"
+      return 0
+    fi
+    local driver; driver="$(docker info --format '{{.Driver}}')"
+    if daemon_json "$driver" | cmp -s - "$DOCKERD_CONF"; then
+      LAB_STATUS="running: $(dockerd_up_status)"
+      return 0
+    fi
+    # Its settings changed (e.g. LAB_DOCKER_BRIDGE, or this script's defaults on a warm machine):
+    # restart it. Only its own containers stop (verify's, which live seconds): the registry,
+    # buildkitd and the local cluster (its own containerd) do not run in dockerd.
+    lab_stop_daemon dockerd 30
+    start_dockerd "$driver"
+    LAB_STATUS="restarted with the new settings: $(dockerd_up_status)"
     return 0
   fi
   local driver="${LAB_DOCKER_STORAGE_DRIVER:-overlay2}"
@@ -56,7 +82,7 @@ dockerd_step() {
     driver=vfs
     start_dockerd "$driver"
   fi
-  LAB_STATUS="started: dockerd $(docker_up), storage $(docker info --format '{{.Driver}}'), bridge $LAB_DOCKER_BRIDGE"
+  LAB_STATUS="started: $(dockerd_up_status)"
 }
 
 lab_require_root

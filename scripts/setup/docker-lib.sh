@@ -21,10 +21,14 @@ case "$(uname -m)" in aarch64|arm64) _lab_native=linux/arm64 ;; *) _lab_native=l
 # dockerd: overlay2 works on this machine's ext4 root; the script falls back to
 # vfs by itself when overlay2 can't start and the driver wasn't chosen explicitly.
 : "${LAB_DOCKER_STORAGE_DRIVER:=}"
-# dockerd networking: "none" = no docker0 bridge, no iptables rules, no
-# 172.17.0.0/16 addresses (containers use --network host, i.e. loopback).
-# "default" = Docker's usual bridge + NAT.
-: "${LAB_DOCKER_BRIDGE:=none}"
+# dockerd networking: "bridge" = the docker0 bridge at LAB_DOCKER_BIP, with no iptables rules, no
+# NAT and no ip_forward change: `-p 127.0.0.1::PORT` works through docker-proxy (the userland
+# proxy), which is how verify's variants reach each container. "none" = no docker0 (containers get
+# only lo; -p has no effect). "default" = Docker's usual bridge + iptables NAT.
+: "${LAB_DOCKER_BRIDGE:=bridge}"
+# Private, and clear of the local cluster's ranges (LAB_KUBE_* in kube-lib.sh: 10.88.0.0/15 pods,
+# 10.96.0.0/16 services) and of Docker's default 172.17.0.0/16.
+: "${LAB_DOCKER_BIP:=172.30.0.1/24}"
 : "${LAB_BUILDKIT_SNAPSHOTTER:=overlayfs}"
 : "${LAB_DEBIAN_SUITE:=bookworm}"
 : "${LAB_BASE_PACKAGES:=nodejs,ca-certificates}"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stop the services that scripts/setup/docker.sh started (buildkitd, registry,
 # dockerd), by the pids it recorded in $LAB_CACHE_DIR/run/. Caches, registry
-# storage, images and the binfmt entry stay. Needed only to apply changed daemon
-# settings (e.g. LAB_DOCKER_BRIDGE) — docker.sh restarts whatever is down.
+# storage, images and the binfmt entry stay. docker.sh restarts whatever is down (and restarts
+# dockerd by itself when its settings, e.g. LAB_DOCKER_BRIDGE, changed).
 set -euo pipefail
 # shellcheck source=scripts/setup/docker-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/docker-lib.sh"

@@ -9,6 +9,7 @@ import { DockerUnavailableError, dockerCli } from "../../automation/verify/docke
 import { runVariantsCheck } from "../../automation/verify/variants";
 
 const ARM = `sha256:${"b".repeat(64)}`;
+const INSPECT = "{{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}";
 const TARGET = {
   stack: "lab-alice",
   imageRef: `127.0.0.1:5000/lab-alice/hello@sha256:${"c".repeat(64)}`,
@@ -35,6 +36,10 @@ if (args[0] === "version") process.stdout.write("20.10.24+dfsg1\\n");
 else if (args[0] === "run") {
   process.stderr.write("Unable to find image locally\\nPulling...\\n");
   process.stdout.write("c0ffee\\n");
+} else if (args[0] === "port") {
+  process.stdout.write("127.0.0.1:49153\\n");
+} else if (args[0] === "inspect" && mode === "exited") {
+  process.stdout.write("false 3 true\\n");
 } else if (args[0] === "rm" || args[0] === "inspect") {
   process.stderr.write("Error: No such container: " + args[args.length - 1] + "\\n");
   process.exit(1);
@@ -49,7 +54,7 @@ else if (args[0] === "run") {
       .split("\n")
       .map((l) => JSON.parse(l) as string[]);
 
-  it("builds the docker run line; a missing container is not an error to rm", async () => {
+  it("builds the docker run line (bridge, port published on loopback, no --rm); reads the host port", async () => {
     fs.rmSync(log, { force: true });
     const d = dockerCli({ PATH: process.env.PATH }, bin);
     assert.equal(await d.ping(), "20.10.24+dfsg1");
@@ -57,31 +62,36 @@ else if (args[0] === "run") {
       name: "lab-verify-lab-alice-arm64",
       image: `127.0.0.1:5000/lab-alice/hello@${ARM}`,
       platform: "linux/arm64",
-      env: { HOST: "127.0.0.1", PORT: "41002" },
+      env: { PORT: "7070" },
+      port: 7070,
     });
     assert.equal(id, "c0ffee");
+    assert.equal(await d.hostPort(id, 7070), 49153);
     await d.remove("lab-verify-lab-alice-arm64");
-    assert.equal(await d.running("c0ffee"), false);
+    assert.deepEqual(await d.state("c0ffee"), { running: false });
+    const exited = dockerCli({ PATH: process.env.PATH, FAKE_DOCKER_MODE: "exited" }, bin);
+    assert.deepEqual(await exited.state("c0ffee"), { running: false, exitCode: 3, oomKilled: true });
     assert.deepEqual(calls(), [
       ["version", "--format", "{{.Server.Version}}"],
       [
         "run",
         "-d",
-        "--rm",
         "--network",
-        "host",
+        "bridge",
+        "-p",
+        "127.0.0.1::7070/tcp",
         "--platform",
         "linux/arm64",
         "-e",
-        "HOST=127.0.0.1",
-        "-e",
-        "PORT=41002",
+        "PORT=7070",
         "--name",
         "lab-verify-lab-alice-arm64",
         `127.0.0.1:5000/lab-alice/hello@${ARM}`,
       ],
+      ["port", "c0ffee", "7070/tcp"],
       ["rm", "-f", "lab-verify-lab-alice-arm64"],
-      ["inspect", "--format", "{{.State.Running}}", "c0ffee"],
+      ["inspect", "--format", INSPECT, "c0ffee"],
+      ["inspect", "--format", INSPECT, "c0ffee"],
     ]);
   });
 
@@ -92,7 +102,7 @@ else if (args[0] === "run") {
       script,
       `import { dockerCli } from ${JSON.stringify(path.resolve(__dirname, "../../automation/verify/docker"))};
 const d = dockerCli(process.env, ${JSON.stringify(bin)});
-d.run({ name: "lab-verify-lab-bob-arm64", image: "x@sha256:${"b".repeat(64)}", platform: "linux/arm64", env: {} })
+d.run({ name: "lab-verify-lab-bob-arm64", image: "x@sha256:${"b".repeat(64)}", platform: "linux/arm64", env: {}, port: 8080 })
   .then(() => process.exit(1));
 `,
     );
@@ -136,7 +146,7 @@ describe("dockerCli (the real Docker Engine, when there is one)", function () {
     const d = dockerCli();
     assert.match(await d.ping(), /^\d+\.\d+/);
     const name = `lab-verify-test-${process.pid}-absent`;
-    assert.equal(await d.running(name), false);
+    assert.deepEqual(await d.state(name), { running: false });
     await d.remove(name);
   });
 });

@@ -9,36 +9,16 @@ import * as path from "node:path";
 import { RunReport } from "../../automation/reports/report";
 import { LOCAL_NO_CLUSTER, verifyLab } from "../../automation/verify";
 import { Clock } from "../../automation/verify/http";
-import { Answer } from "../../automation/verify/traffic";
 import { CheckResult } from "../../automation/verify/types";
-import { ContainerSpec, DockerRunner } from "../../automation/verify/docker";
 import { VariantsDeps } from "../../automation/verify/variants";
+import { FakeDocker } from "./fake-docker";
 import { FakeEngine } from "./fake-engine";
 import { runCli } from "./harness";
 import { Pusher, Registry, startRegistry, requireRegistry } from "./registry-support";
 
-/** Containers "run" until removed; each answers as `arch(platform)` says. */
-class FakeDocker implements DockerRunner {
-  readonly specs: ContainerSpec[] = [];
-  readonly live = new Set<string>();
-  constructor(readonly arch: (platform: string) => string) {}
-  ping = async (): Promise<string> => "20.10.24+dfsg1";
-  run = async (s: ContainerSpec): Promise<string> => {
-    this.specs.push(s);
-    this.live.add(s.name);
-    return `id-${s.name}`;
-  };
-  running = async (): Promise<boolean> => true;
-  logs = async (): Promise<string> => "";
-  remove = async (name: string): Promise<void> => {
-    this.live.delete(name);
-  };
-  get: VariantsDeps["get"] = async (url) => {
-    const spec = this.specs.find((s) => s.env.PORT === new URL(url).port);
-    if (!spec || !this.live.has(spec.name)) return { error: "ECONNREFUSED" } as Answer;
-    return { status: 200, body: JSON.stringify({ arch: this.arch(spec.platform), archSource: "process" }) };
-  };
-}
+/** A fake engine whose containers answer as the hello app on a CPU of `arch(platform)`. */
+const helloDocker = (arch: (platform: string) => string): FakeDocker =>
+  new FakeDocker((p) => ({ status: 200, body: JSON.stringify({ arch: arch(p), archSource: "process" }) }));
 
 const clock: Clock = { now: () => Date.now(), sleep: async () => undefined };
 const honest = (p: string): string => (p === "linux/arm64" ? "aarch64" : "x86_64");
@@ -46,7 +26,6 @@ const fakeDeps = (docker: FakeDocker): Partial<VariantsDeps> => ({
   docker,
   get: docker.get,
   clock,
-  ports: async (n) => [42001, 42002].slice(0, n),
 });
 
 const NO_AWS = { HOME: "/nonexistent", PATH: process.env.PATH };
@@ -75,7 +54,7 @@ describe("local target verify (real registry, fake docker)", function () {
   });
 
   it("verifyLab: image and variants run, the cluster checks are skipped with their reason", async () => {
-    const docker = new FakeDocker(honest);
+    const docker = helloDocker(honest);
     const results = await verifyLab(outputs() as never, {
       requests: 1,
       trafficDeadlineMs: 1000,
@@ -111,7 +90,7 @@ describe("local target verify (real registry, fake docker)", function () {
   });
 
   it("verifyLab: variants is skipped with --no-variants, off by default for aws, on with --variants", async () => {
-    const docker = new FakeDocker(honest);
+    const docker = helloDocker(honest);
     const base = { requests: 1, trafficDeadlineMs: 1000, variantsDeps: fakeDeps(docker) };
     const off = await verifyLab(outputs() as never, { ...base, variants: false });
     assert.equal(`${off[1].name} ${off[1].status} ${off[1].summary}`, "variants skipped --no-variants");
@@ -136,7 +115,7 @@ describe("local target verify (real registry, fake docker)", function () {
 
   it("lab run --target local: exit 0, no AWS credentials needed, reports carry the variants check", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-local-"));
-    const docker = new FakeDocker(honest);
+    const docker = helloDocker(honest);
     const engine = new FakeEngine({ "ws-alice": { outputs: outputs() } });
     const r = await runCli(
       ["run", "--target", "local", "--attendees", "alice", "--stack-prefix", "ws"].concat([
@@ -183,7 +162,7 @@ describe("local target verify (real registry, fake docker)", function () {
   });
 
   it("lab verify --config target=local: exit 1 when a variant answers the wrong architecture", async () => {
-    const docker = new FakeDocker(() => "x86_64");
+    const docker = helloDocker(() => "x86_64");
     const engine = new FakeEngine({ "lab-alice": { outputs: outputs() } });
     const r = await runCli(["verify", "--config", "target=local", "--attendees", "alice"], {
       engine,
@@ -199,7 +178,7 @@ describe("local target verify (real registry, fake docker)", function () {
   });
 
   it("lab verify --target local --no-variants: exit 0 on the image alone, variants reported skipped", async () => {
-    const docker = new FakeDocker(honest);
+    const docker = helloDocker(honest);
     const engine = new FakeEngine({ "lab-alice": { outputs: outputs() } });
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lab-local-")), "r.json");
     const r = await runCli(
