@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT } from "./appConfig";
+import { APP_DEFAULTS, PROJECT_ROOT } from "./appConfig";
 import { localPulls, missingLocalPulls, RegistryGet } from "./baseImages";
 import {
   declaredBuildArgs,
@@ -17,6 +17,27 @@ import {
   resolveStages,
 } from "./dockerfile";
 import type { ImageArgs } from "./image";
+import { SERVICE_NAME_MAX } from "./names";
+
+/** The bundled app's image keeps the name it always had (its Kubernetes objects are `hello` too). */
+export const BUNDLED_APP_IMAGE = "hello";
+
+/**
+ * The image repository's last part for a build context (lab:appDir): its directory's name, made a
+ * DNS label and OCI path component (`a-z0-9` and single `-`, at most SERVICE_NAME_MAX), so each
+ * service a lab builds has a repository named after it. The bundled `app/` is `hello`.
+ */
+export function serviceName(context: string): string {
+  const dir = path.resolve(PROJECT_ROOT, context);
+  if (dir === path.resolve(PROJECT_ROOT, APP_DEFAULTS.appDir)) return BUNDLED_APP_IMAGE;
+  const name = path
+    .basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .slice(0, SERVICE_NAME_MAX)
+    .replace(/^-+|-+$/g, "");
+  return name || "service";
+}
 
 /** Build args: only for images configured, so the Dockerfile's defaults apply otherwise. */
 export function buildArgsFor(

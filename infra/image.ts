@@ -1,7 +1,8 @@
 /**
  * The app image: one BuildKit multi-platform build (@pulumi/docker-build) pushed as an image index,
  * deployed by digest. The registry is pluggable: an ECR repository per lab (target `aws`), or a
- * plain-HTTP local registry without credentials (target `local`).
+ * plain-HTTP local registry without credentials (target `local`). The repository is named after the
+ * service (`<base>/<basename of lab:appDir>`), the tag after the build's inputs (`src-<hash>`).
  */
 import * as aws from "@pulumi/aws";
 import * as dockerbuild from "@pulumi/docker-build";
@@ -15,15 +16,15 @@ import {
   dockerfileBuild,
   fromProjectRoot,
   hostPlatform,
+  serviceName,
 } from "./buildInputs";
+import { contentTag } from "./contextHash";
 import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
 import { PushedImage } from "./localRegistry";
-import { CACHE_TAG, labNames, labTags } from "./names";
+import { CACHE_TAG, imageRepository, labNames, labTags } from "./names";
 
 export { CACHE_TAG };
 
-/** Default tag. The tag only names the latest push; workloads use the digest (`ref`). */
-export const DEFAULT_IMAGE_TAG = "latest";
 /** Days an untagged image (a superseded index, old cache) lives in ECR. */
 export const UNTAGGED_EXPIRY_DAYS = 1;
 /** Tagged images kept in ECR. */
@@ -40,7 +41,10 @@ export interface ImageArgs {
   platforms: string[];
   /** Where to push: an ECR repository created here, or a local plain-HTTP registry. */
   registry: RegistryTarget;
-  /** Image tag, without repository; never an architecture. Defaults to DEFAULT_IMAGE_TAG. */
+  /**
+   * Image tag, without repository; never an architecture. Default: `src-<hash>` of the build's inputs
+   * (infra/contextHash.ts), so a tag names one build; workloads run the digest all the same.
+   */
   tag?: string;
   /** Runtime base image (BASE_IMAGE); "" keeps the Dockerfile's. */
   baseImage?: string;
@@ -167,15 +171,16 @@ export class Image extends pulumi.ComponentResource {
   constructor(name: string, args: ImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("lab:index:Image", name, {}, opts);
     if (args.platforms.length === 0) throw new Error("image: at least one platform is required");
-    const names = labNames(args);
-    const tag = args.tag ?? DEFAULT_IMAGE_TAG;
+    const contextDir = path.resolve(PROJECT_ROOT, args.context ?? "app");
+    const repository = imageRepository(labNames(args), serviceName(contextDir));
     const context = fromProjectRoot(args.context ?? "app");
-    const dockerfile = path.resolve(PROJECT_ROOT, args.context ?? "app", args.dockerfile ?? "Dockerfile");
+    const dockerfile = path.resolve(contextDir, args.dockerfile ?? "Dockerfile");
     const { buildArgs, stages, builder } = dockerfileBuild(
       dockerfile,
       args,
       (m) => void pulumi.log.warn(m, this),
     );
+    const tag = args.tag ?? contentTag(contextDir, dockerfile, buildArgs, args.platforms);
     const pulls =
       args.registry.kind === "local"
         ? localPulls(stages, args.registry.address, args.platforms, builder)
@@ -191,7 +196,7 @@ export class Image extends pulumi.ComponentResource {
       const repo = new aws.ecr.Repository(
         `${name}-repo`,
         {
-          name: names.repository,
+          name: repository,
           forceDelete: true, // ephemeral labs: destroy even when images remain
           imageScanningConfiguration: { scanOnPush: true },
           imageTagMutability: "MUTABLE",
@@ -209,7 +214,7 @@ export class Image extends pulumi.ComponentResource {
       repositoryUrl = repo.repositoryUrl;
       registry = pulumi.output({ server: repo.repositoryUrl.apply((u) => u.split("/")[0]) });
     } else {
-      const url = `${args.registry.address}/${names.repository}`;
+      const url = `${args.registry.address}/${repository}`;
       repositoryUrl = pulumi.output(url);
       registry = pulumi.output({ server: args.registry.address });
     }
@@ -221,7 +226,7 @@ export class Image extends pulumi.ComponentResource {
       args.registry.kind === "local"
         ? new PushedImage(
             `${name}-pushed`,
-            { registry: args.registry.address, repository: names.repository, tag },
+            { registry: args.registry.address, repository, tag },
             { parent: this },
           )
         : undefined;
@@ -237,7 +242,7 @@ export class Image extends pulumi.ComponentResource {
         buildArgs,
         labels: {
           ...labTags(args.workshop, args.attendee),
-          "org.opencontainers.image.title": path.basename(path.resolve(PROJECT_ROOT, args.context ?? "app")),
+          "org.opencontainers.image.title": path.basename(contextDir),
         },
         cacheFrom: cache?.cacheFrom,
         cacheTo: cache?.cacheTo,

@@ -58,8 +58,6 @@ export interface LabNames {
   cluster: string;
   /** Kubernetes namespace of the app. */
   namespace: string;
-  /** ECR repository of the app image (`<base>/hello`). */
-  repository: string;
   /** Managed node group names per architecture. */
   nodeGroup: Record<Arch, string>;
   /** IAM role name prefix of the worker nodes. */
@@ -88,6 +86,17 @@ function fit(id: LabIdentity, suffix: string, limit: number): string {
   return `${cut ? `${cut}-` : ""}${hash}${suffix}`;
 }
 
+/** The longest service name in an image repository's name (basename of lab:appDir, made safe). */
+export const SERVICE_NAME_MAX = 40;
+
+/**
+ * The image repository of a lab's service: `<base>/<service>` (ECR, or the local registry). Always
+ * within the ECR limit: a base fits a label value (63) and a service name is at most 40.
+ */
+export function imageRepository(names: Pick<LabNames, "base">, service: string): string {
+  return `${names.base}/${service}`;
+}
+
 /** Tag of the BuildKit registry cache in the image's own repository (kept by teardown, on purpose). */
 export const CACHE_TAG = "buildcache";
 
@@ -100,7 +109,6 @@ export function labNames(id: LabIdentity): LabNames {
     base,
     cluster: fit(id, "", NAME_LIMITS.cluster),
     namespace: fit(id, "", NAME_LIMITS.namespace),
-    repository: `${base}/hello`,
     nodeGroup: { amd64: group("amd64"), arm64: group("arm64") },
     nodeRolePrefix: fit(id, "-node-", NAME_LIMITS.iamRolePrefix),
     launchTemplatePrefix: { amd64: template("amd64"), arm64: template("arm64") },
@@ -113,7 +121,6 @@ export function nameLimitProblems(names: LabNames): string[] {
     ["cluster name", names.cluster, NAME_LIMITS.cluster],
     ["namespace", names.namespace, NAME_LIMITS.namespace],
     ["instance label", names.base, NAME_LIMITS.labelValue],
-    ["ECR repository name", names.repository, NAME_LIMITS.repository],
     ["x86 node group name", names.nodeGroup.amd64, NAME_LIMITS.nodeGroup],
     ["arm64 node group name", names.nodeGroup.arm64, NAME_LIMITS.nodeGroup],
     ["node IAM role name prefix", names.nodeRolePrefix, NAME_LIMITS.iamRolePrefix],

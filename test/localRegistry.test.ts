@@ -2,6 +2,7 @@
 // registry on loopback (Debian's docker-registry), with indexes pushed through the registry API.
 import assert from "node:assert/strict";
 import { MANIFEST_TYPES } from "../automation/verify/registry";
+import { registryTags } from "../automation/local/sweep";
 import { deletePushedImage } from "../infra/localRegistry";
 import { Pusher, Registry, startRegistry, requireRegistry } from "./automation/registry-support";
 
@@ -69,6 +70,38 @@ describe("infra/localRegistry: deletePushedImage (real registry on loopback)", f
     const deleted = await deletePushedImage({ registry: reg.host, repository: REPO, tag: "latest" });
     assert.deepEqual(deleted, [newDigest, amd.digest, newArm.digest]);
     assert.equal(await status(reg.host, "latest"), 404);
+  });
+
+  it("keeps what another tag still names, and still removes the tag: an alias of the same build, a shared manifest", async () => {
+    const p = new Pusher(reg.host, REPO);
+    const amd = await p.image("amd64");
+    const arm = await p.image("arm64");
+    // The same build under a new content tag (only a Dockerfile comment changed): nothing is
+    // deleted, but the old tag is gone.
+    const same = await pushIndex(p, "src-000000000001", [amd, arm]);
+    await pushIndex(p, "src-000000000002", [amd, arm]);
+    const tags = () => registryTags(reg.host, REPO);
+    assert.deepEqual(
+      await deletePushedImage({ registry: reg.host, repository: REPO, tag: "src-000000000001" }),
+      [],
+    );
+    assert.deepEqual(await tags(), ["src-000000000002"]);
+    assert.equal(await status(reg.host, same), 200);
+    // A rebuild that changed arm64 only: the old index and its arm64 go, the shared amd64 stays.
+    const newArm = await p.image("arm64");
+    const next = await pushIndex(p, "src-000000000003", [amd, newArm]);
+    const deleted = await deletePushedImage({
+      registry: reg.host,
+      repository: REPO,
+      tag: "src-000000000002",
+    });
+    assert.deepEqual(deleted, [same, arm.digest]);
+    assert.deepEqual(await tags(), ["src-000000000003"]);
+    for (const ref of [next, amd.digest, newArm.digest]) assert.equal(await status(reg.host, ref), 200, ref);
+    // The last tag takes everything with it.
+    const last = await deletePushedImage({ registry: reg.host, repository: REPO, tag: "src-000000000003" });
+    assert.deepEqual(last, [next, amd.digest, newArm.digest]);
+    assert.deepEqual(await tags(), []);
   });
 
   it("finds nothing to delete when nothing was pushed (a cancel before the push)", async () => {

@@ -3,12 +3,14 @@ import { createHash } from "crypto";
 import { parseLabConfig } from "../infra/config";
 import { ATTENDEE_MAX_LENGTH, WORKSHOP_MAX_LENGTH } from "../infra/configRules";
 import {
+  imageRepository,
   LabIdentity,
   labNames,
   LabNames,
   labTags,
   NAME_LIMITS,
   nameLimitProblems,
+  SERVICE_NAME_MAX,
   TAG_KEYS,
 } from "../infra/names";
 
@@ -20,7 +22,6 @@ function fields(n: LabNames): [string, string][] {
     ["base", n.base],
     ["cluster", n.cluster],
     ["namespace", n.namespace],
-    ["repository", n.repository],
     ["nodeGroup.amd64", n.nodeGroup.amd64],
     ["nodeGroup.arm64", n.nodeGroup.arm64],
     ["nodeRolePrefix", n.nodeRolePrefix],
@@ -40,7 +41,6 @@ describe("infra/names", () => {
       base: "lab-alice",
       cluster: "lab-alice",
       namespace: "lab-alice",
-      repository: "lab-alice/hello",
       nodeGroup: { amd64: "lab-alice-x86", arm64: "lab-alice-arm64" },
       nodeRolePrefix: "lab-alice-node-",
       launchTemplatePrefix: { amd64: "lab-alice-x86-", arm64: "lab-alice-arm64-" },
@@ -55,7 +55,6 @@ describe("infra/names", () => {
       base: `ci-42-alice-${h}`,
       cluster: `ci-42-alice-${h}`,
       namespace: `ci-42-alice-${h}`,
-      repository: `ci-42-alice-${h}/hello`,
       nodeGroup: { amd64: `ci-42-alice-${h}-x86`, arm64: `ci-42-alice-${h}-arm64` },
       nodeRolePrefix: `ci-42-alice-${h}-node-`,
       launchTemplatePrefix: { amd64: `ci-42-alice-${h}-x86-`, arm64: `ci-42-alice-${h}-arm64-` },
@@ -70,7 +69,9 @@ describe("infra/names", () => {
     const full = `${LONGEST.workshop}-${LONGEST.attendee}-${h}`; // 60 characters
     assert.strictEqual(names.cluster, full);
     assert.strictEqual(names.namespace, full);
-    assert.strictEqual(names.repository, `${full}/hello`);
+    const longestRepository = imageRepository(names, "s".repeat(SERVICE_NAME_MAX));
+    assert.strictEqual(longestRepository, `${full}/${"s".repeat(SERVICE_NAME_MAX)}`);
+    assert.ok(longestRepository.length <= NAME_LIMITS.repository);
     assert.strictEqual(names.launchTemplatePrefix.arm64, `${full}-arm64-`);
     // Cut: the readable part shortened, the hash kept, the suffix kept.
     assert.strictEqual(names.nodeRolePrefix, `${"w".repeat(23)}-${h}-node-`);
@@ -112,7 +113,10 @@ describe("infra/names", () => {
       assert.match(n.cluster, /^[0-9A-Za-z][A-Za-z0-9_-]*$/, "EKS cluster name");
       for (const g of Object.values(n.nodeGroup)) assert.match(g, /^[0-9A-Za-z][A-Za-z0-9_-]*$/);
       assert.match(n.nodeRolePrefix, /^[\w+=,.@-]+$/, "IAM role name");
-      assert.match(n.repository, /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/);
+      assert.match(
+        imageRepository(n, "greeter"),
+        /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+      );
       for (const t of Object.values(n.launchTemplatePrefix)) assert.match(t, /^[a-zA-Z0-9().\-/_]+$/);
     }
   });

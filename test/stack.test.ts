@@ -18,6 +18,7 @@ import { acceptsTags } from "./support/awsSchema";
 import { isSecret, isSecretInput, plain, valueOf } from "./support/outputs";
 import { awsConfig, loadProgram } from "./support/program";
 import { labNames } from "../infra/names";
+import { contentTagged } from "./support/imageTag";
 
 const LAB_TAGS = { lab: "multiarch-lab", workshop: "lab", attendee: "alice", "managed-by": "pulumi" };
 const REPO = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/lab-alice/hello`;
@@ -39,7 +40,7 @@ describe("infra/index: the whole program", () => {
     assert.strictEqual(p.replicas, 4);
     assert.deepStrictEqual(p.platforms, ["linux/amd64", "linux/arm64"]);
     assert.strictEqual(await valueOf(p.imageRef), imageRef);
-    assert.strictEqual(await valueOf(p.imageTag), `${REPO}:latest`);
+    assert.match(await valueOf(p.imageTag), contentTagged(REPO));
     assert.strictEqual(await valueOf(p.clusterName!), "lab-alice");
     assert.strictEqual(
       await valueOf(p.serviceUrl!),
@@ -128,9 +129,9 @@ describe("infra/index: the whole program", () => {
     assert.strictEqual(p.workshop, "ci-42");
     assert.strictEqual(await valueOf(p.clusterName!), base);
     assert.strictEqual(await valueOf(p.namespace!), base);
-    assert.strictEqual(
+    assert.match(
       await valueOf(p.imageTag),
-      `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/${base}/hello:latest`,
+      contentTagged(`${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/${base}/hello`),
     );
     assert.deepStrictEqual(
       (await valueOf(p.nodeGroups!)).map((g) => g.name),
@@ -212,7 +213,8 @@ describe("infra/index: the whole program", () => {
       "lab:baseImage": "mirror.example/node:22",
     });
     assert.strictEqual(p.target, "local");
-    assert.strictEqual(await valueOf(p.imageTag), "127.0.0.1:5000/lab-alice/hello:latest");
+    const tag = await valueOf(p.imageTag);
+    assert.match(tag, contentTagged("127.0.0.1:5000/lab-alice/hello"));
     assert.strictEqual(
       await valueOf(p.imageRef),
       `127.0.0.1:5000/lab-alice/hello@${fakeDigest("image-build")}`,
@@ -240,8 +242,8 @@ describe("infra/index: the whole program", () => {
     const pushedRes = one("pulumi-nodejs:dynamic/lab-local-registry:Resource");
     const pushed = plain<Record<string, unknown>>(pushedRes.inputs);
     assert.deepStrictEqual(
-      [pushed.registry, pushed.repository, pushed.tag, pushed.digest],
-      ["127.0.0.1:5000", "lab-alice/hello", "latest", undefined],
+      [pushed.registry, pushed.repository, `127.0.0.1:5000/lab-alice/hello:${pushed.tag}`, pushed.digest],
+      ["127.0.0.1:5000", "lab-alice/hello", tag, undefined],
     );
     assert.ok(pushedRes.urn && one("docker-build:index:Image").dependencies.includes(pushedRes.urn));
     assert.deepStrictEqual(plain(one("docker-build:index:Image").inputs.buildArgs), {

@@ -13,6 +13,7 @@ import { parseOutputs } from "../automation/lifecycle/outputs";
 import { plain, valueOf } from "./support/outputs";
 import { awsConfig, loadProgram } from "./support/program";
 import { warningsOf } from "./support/warnings";
+import { contentTagged } from "./support/imageTag";
 
 const IMAGE = "ghcr.io/acme/greeter:1.0";
 const SELECTOR = { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "lab-alice" };
@@ -89,6 +90,8 @@ describe("the user's own service", () => {
     assert.deepStrictEqual(build.dockerfile, { location: "examples/greeter/Dockerfile" });
     // The greeter's Dockerfile declares BASE_IMAGE only: BUILD_IMAGE is not passed.
     assert.deepStrictEqual(plain(build.buildArgs), { BASE_IMAGE: "127.0.0.1:5000/lab/node:18-bookworm" });
+    // Its repository is named after it, its tag after its inputs.
+    assert.match(plain<string[]>(build.tags)[0], contentTagged("127.0.0.1:5000/lab-alice/greeter"));
     const c = one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
     assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 9090, protocol: "TCP" }]);
     assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/livez", port: "http" });

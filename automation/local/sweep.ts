@@ -2,9 +2,9 @@
  * The local target's sweep after a destroy (#9 point 5): what the live system still holds of one
  * lab, found by the lab's own labels and names rather than by the state, then removed: namespaces
  * labelled with its workshop and attendee (their objects go with them), and tags left in its
- * repository of the local registry (except the BuildKit cache tag, kept on purpose so that the
- * attendee's next lab builds warm; it is no image anything runs). A pending create that a refresh cleared from the state leaves
- * exactly such a thing behind.
+ * repositories of the local registry, `<base>/<service>` for any service it built (except the BuildKit
+ * cache tag, kept on purpose so that the attendee's next lab builds warm; it is no image anything
+ * runs). A pending create that a refresh cleared from the state leaves exactly such a thing behind.
  */
 import * as http from "node:http";
 import type { CoreV1Api } from "@kubernetes/client-node";
@@ -45,6 +45,28 @@ function getJson(registry: string, path: string): Promise<{ status: number; body
     req.on("timeout", () => req.destroy(new Error(`registry ${registry} timed out`)));
     req.on("error", reject);
   });
+}
+
+/** Repositories per catalog page: docker-registry's default maximum. */
+const CATALOG_PAGE = 1000;
+
+/**
+ * The registry's repositories under `<base>/` (the lab's images, one per service it built), from the
+ * catalog, page by page. A repository whose last tag was deleted stays listed (the v2 API cannot
+ * delete a repository): it simply has no tags.
+ */
+export async function labRepositories(registry: string, base: string): Promise<string[]> {
+  const out: string[] = [];
+  let last = "";
+  for (;;) {
+    const query = `n=${CATALOG_PAGE}${last ? `&last=${encodeURIComponent(last)}` : ""}`;
+    const r = await getJson(registry, `/v2/_catalog?${query}`);
+    if (r.status !== 200) throw new Error(`registry ${registry}: GET the catalog → HTTP ${r.status}`);
+    const page = (r.body as { repositories?: string[] | null })?.repositories ?? [];
+    out.push(...page.filter((name) => name.startsWith(`${base}/`)));
+    if (page.length < CATALOG_PAGE) return out.sort();
+    last = page[page.length - 1];
+  }
 }
 
 /** The image tags of `repository`, the cache's left out (none when the repository does not exist). */
@@ -90,14 +112,16 @@ export async function sweepLocalLab(t: LocalSweepTarget): Promise<SweepOutcome> 
       if (!left.some((l) => l.startsWith(`namespace ${name} `)))
         left.push(`namespace ${name} (still terminating)`);
   }
-  for (const tag of await registryTags(t.registry, names.repository)) {
-    found.push(`image ${t.registry}/${names.repository}:${tag}`);
-    await deletePushedImage({ registry: t.registry, repository: names.repository, tag }).catch((e: unknown) =>
-      left.push(`image ${t.registry}/${names.repository}:${tag} (${String(e)})`),
-    );
+  for (const repository of await labRepositories(t.registry, names.base)) {
+    for (const tag of await registryTags(t.registry, repository)) {
+      found.push(`image ${t.registry}/${repository}:${tag}`);
+      await deletePushedImage({ registry: t.registry, repository, tag }).catch((e: unknown) =>
+        left.push(`image ${t.registry}/${repository}:${tag} (${String(e)})`),
+      );
+    }
+    for (const tag of await registryTags(t.registry, repository))
+      if (!left.some((l) => l.startsWith(`image ${t.registry}/${repository}:${tag} `)))
+        left.push(`image ${t.registry}/${repository}:${tag}`);
   }
-  for (const tag of await registryTags(t.registry, names.repository))
-    if (!left.some((l) => l.includes(`:${tag} `)))
-      left.push(`image ${t.registry}/${names.repository}:${tag}`);
   return { found, left };
 }

@@ -102,20 +102,28 @@ describe("the local sweep's registry half (real registry on loopback)", function
   });
   after(async () => reg?.stop());
 
-  it("deletes the lab's image tags, keeps the build cache and other labs' images", async () => {
+  it("deletes the lab's image tags in each of its repositories, keeps the build cache and other labs' images", async () => {
     const mine = new Pusher(reg.host, "lab-alice/hello");
     await mine.index("latest", ["amd64", "arm64"]);
     await mine.single("buildcache", "amd64");
+    // Another service the same lab built: its repository is named after it.
+    await new Pusher(reg.host, "lab-alice/greeter").index("src-0123456789ab", ["amd64", "arm64"]);
     const other = new Pusher(reg.host, "lab-bob/hello");
     await other.index("latest", ["amd64"]);
+    // Not under `lab-alice/`, although its name starts the same.
+    await new Pusher(reg.host, "lab-alice2/hello").index("latest", ["amd64"]);
     const s = await sweepLocalLab({ workshop: "lab", attendee: "alice", registry: reg.host });
-    assert.ok(s.found.includes(`image ${reg.host}/lab-alice/hello:latest`), s.found.join(", "));
+    for (const image of ["lab-alice/greeter:src-0123456789ab", "lab-alice/hello:latest"])
+      assert.ok(s.found.includes(`image ${reg.host}/${image}`), s.found.join(", "));
+    assert.ok(!s.found.some((f) => /lab-(bob|alice2)\//.test(f)), s.found.join(", "));
     assert.deepEqual(s.left, []);
     assert.deepEqual(await registryTags(reg.host, "lab-alice/hello"), []);
+    assert.deepEqual(await registryTags(reg.host, "lab-alice/greeter"), []);
     assert.ok(
       (await registryTags(reg.host, "lab-bob/hello")).includes("latest"),
       "another lab's image is kept",
     );
+    assert.deepEqual(await registryTags(reg.host, "lab-alice2/hello"), ["latest"]);
     const again = await sweepLocalLab({ workshop: "lab", attendee: "alice", registry: reg.host });
     assert.deepEqual(again, { found: [], left: [] });
   });

@@ -154,12 +154,14 @@ export class Pusher {
       ),
     );
     const layer = await this.blob(randomBytes(64));
-    return this.manifest(`tmp-${arch}`, MANIFEST_TYPES.ociManifest, {
+    const body = {
       schemaVersion: 2,
       mediaType: MANIFEST_TYPES.ociManifest,
       config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
       layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", ...layer }],
-    });
+    };
+    // By digest, untagged, as BuildKit pushes an index's platform manifests.
+    return this.manifest(sha(Buffer.from(JSON.stringify(body))), MANIFEST_TYPES.ociManifest, body);
   }
 
   /** An index under `tag` listing one manifest per architecture (plus, optionally, an attestation). */
@@ -191,7 +193,7 @@ export class Pusher {
   /** A single-platform image under `tag`. */
   async single(tag: string, arch: string): Promise<string> {
     const d = await this.image(arch);
-    const res = await fetch(`http://${this.host}/v2/${this.repo}/manifests/tmp-${arch}`, {
+    const res = await fetch(`http://${this.host}/v2/${this.repo}/manifests/${d.digest}`, {
       headers: this.headers({ accept: MANIFEST_TYPES.ociManifest }),
     });
     const body = Buffer.from(await res.arrayBuffer());

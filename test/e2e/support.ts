@@ -6,8 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/local/cluster";
 import { labCacheDir } from "../../automation/local/toolchain";
-import { MANIFEST_TYPES } from "../../automation/verify/registry";
-import { registryTags } from "../../automation/local/sweep";
+import { labRepositories, registryTags } from "../../automation/local/sweep";
 import { FOUNDATION } from "../../automation/lifecycle/foundation";
 import { labNames } from "../../infra/names";
 
@@ -162,11 +161,12 @@ export function stacksIn(dir: string): string[] {
     .filter((f) => f.endsWith(".json"));
 }
 
-export async function tagStatus(attendee: string): Promise<number> {
-  const res = await fetch(`http://${REGISTRY}/v2/lab-${attendee}/hello/manifests/latest`, {
-    headers: { accept: [MANIFEST_TYPES.ociIndex, MANIFEST_TYPES.dockerList].join(", ") },
-  });
-  return res.status;
+/** Image tags left in the repositories of a lab or a foundation (`<base>/<service>`, any service). */
+export async function imageTagsLeft(workshop: string, attendee: string): Promise<string[]> {
+  const left: string[] = [];
+  for (const repo of await labRepositories(REGISTRY, labNames({ workshop, attendee }).base))
+    for (const tag of await registryTags(REGISTRY, repo)) left.push(`${repo}:${tag}`);
+  return left;
 }
 
 export function verifyContainers(): string[] {
@@ -188,11 +188,14 @@ export async function assertNothingLeft(
 ): Promise<void> {
   assert.deepEqual(stacksIn(dir), [], "stacks left in the backend");
   // The workshop's one image lives in its foundation's repository (the build cache tag stays).
-  const repo = labNames({ workshop, attendee: FOUNDATION }).repository;
-  assert.deepEqual(await registryTags(REGISTRY, repo), [], `image tags left in ${repo}`);
+  assert.deepEqual(
+    await imageTagsLeft(workshop, FOUNDATION),
+    [],
+    "image tags left in the foundation's repositories",
+  );
   if (cluster === "stopped") assert.deepEqual(clusterProcesses(), [], "cluster processes left");
   else assert.deepEqual(labNamespaces(attendees), [], "lab namespaces left in the cluster");
   for (const a of attendees)
-    assert.equal(await tagStatus(a), 404, `lab-${a}/hello:latest still in the registry`);
+    assert.deepEqual(await imageTagsLeft(workshop, a), [], `image tags of ${a} still in the registry`);
   assert.deepEqual(verifyContainers(), [], "verify containers left");
 }
