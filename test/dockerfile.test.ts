@@ -30,13 +30,18 @@ describe("infra/dockerfile", () => {
     assert.deepStrictEqual(emulatedRuns(stages, BOTH, "linux/amd64"), []);
   });
 
-  it("the greeter example declares only BASE_IMAGE, so only BASE_IMAGE is passed", () => {
-    const info = parseDockerfile(read("examples/greeter/Dockerfile"));
+  it("the greeter and sysinfo examples declare only BASE_IMAGE, so only BASE_IMAGE is passed; no emulation", () => {
     const local = {
       BASE_IMAGE: "r:5000/lab/node:18-bookworm",
       BUILD_IMAGE: "r:5000/lab/node:18-bookworm-npm",
     };
-    assert.deepStrictEqual(declaredBuildArgs(info, local), { BASE_IMAGE: "r:5000/lab/node:18-bookworm" });
+    for (const example of ["greeter", "sysinfo"]) {
+      const dockerfile = parseDockerfile(read(`examples/${example}/Dockerfile`));
+      const args = declaredBuildArgs(dockerfile, local);
+      assert.deepStrictEqual(args, { BASE_IMAGE: "r:5000/lab/node:18-bookworm" }, example);
+      assert.deepStrictEqual(emulatedRuns(resolveStages(dockerfile, args), BOTH, "linux/amd64"), [], example);
+    }
+    const info = parseDockerfile(read("examples/greeter/Dockerfile"));
     assert.strictEqual(declaredBuildArgs(parseDockerfile("FROM scratch\n"), local), undefined);
     assert.strictEqual(declaredBuildArgs(info, undefined), undefined);
   });

@@ -81,6 +81,9 @@ export interface VariantRun {
   exitCode?: number;
   /** `docker run -d` (pull included), in ms. */
   startMs?: number;
+  /** When it ran (ISO 8601): from `docker run` returning to its removal; shows labs overlapping. */
+  startedAt?: string;
+  removedAt?: string;
   /** From the container's start to its first HTTP answer, in ms. */
   timeToFirstAnswerMs?: number;
   attempts: number;

@@ -227,6 +227,7 @@ async function runOne(
     }
     const started = d.clock.now();
     r.startMs = started - t0;
+    r.startedAt = new Date(started).toISOString();
     try {
       r.hostPort = await d.docker.hostPort(r.containerId, port);
       last = await poll(r, `http://127.0.0.1:${r.hostPort}${t.checkPath ?? "/hello"}`, started, o, d);
@@ -243,6 +244,7 @@ async function runOne(
     r.verdict = judgeVariant(platform, last, t.expect);
     try {
       await d.docker.remove(name);
+      if (r.containerId) r.removedAt = new Date(d.clock.now()).toISOString();
     } catch (e) {
       r.removeError = message(e);
     }
