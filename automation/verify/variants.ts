@@ -230,11 +230,12 @@ async function runOne(
     r.startedAt = new Date(started).toISOString();
     try {
       r.hostPort = await d.docker.hostPort(r.containerId, port);
-      last = await poll(r, `http://127.0.0.1:${r.hostPort}${t.checkPath ?? "/hello"}`, started, o, d);
     } catch (e) {
       // No published port: it exited at once (docker port has nothing for a stopped container).
       last = { error: (await exitProblem(r, d, {})) ?? `cannot read its published port: ${message(e)}` };
     }
+    if (r.hostPort !== undefined)
+      last = await poll(r, `http://127.0.0.1:${r.hostPort}${t.checkPath ?? "/hello"}`, started, o, d);
     if (last.status === undefined && last.error !== "cancelled") {
       r.logs = await d.docker.logs(r.containerId).catch(() => undefined);
       last = { error: `${last.error}${logTail(r.logs)}` };
