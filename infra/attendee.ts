@@ -13,7 +13,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "./app";
 import { Cluster } from "./cluster";
-import { LabConfig } from "./config";
 import { FoundationValues, readFoundation } from "./foundationRef";
 import {
   appArgs,
@@ -24,8 +23,8 @@ import {
   labAwsProvider,
   LOCAL_MEMORY_LIMIT,
   principals,
-  readKubeconfig,
 } from "./stack";
+import { LabConfig, readKubeconfig } from "./config";
 import { LOCAL_POD_CIDR, kubeconfigServer, serviceClientPeers } from "./tenancy";
 import { Tenant } from "./tenant";
 import { stackPlan } from "./topology";

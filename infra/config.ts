@@ -4,7 +4,8 @@
  * and the tests all apply the same rules, and bad input fails before any resource exists.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { APP_DEFAULTS, AppConfig, parseAppConfig } from "./appConfig";
+import * as fs from "node:fs";
+import { APP_DEFAULTS, AppConfig, isImageReference, parseAppConfig } from "./appConfig";
 import { ARCHS, Arch, platformOf } from "./arch";
 import {
   ConfigError,
@@ -126,6 +127,28 @@ export const DEFAULTS = {
 export const LOCAL_BASE_IMAGE = "lab/node:18-bookworm";
 export const LOCAL_BUILD_IMAGE = "lab/node:18-bookworm-npm";
 
+/**
+ * What `lab` checks an attendee's config with before its cluster runs: the kubeconfig it will set
+ * (the lab's own cluster's) does not exist yet, so it is not read then.
+ */
+export const DRIVER_KUBECONFIG = "(the local cluster's, set by lab)";
+
+/**
+ * lab:kubeconfig's contents, or a ConfigError naming the key and the fix. The one rule for the
+ * file: the program reads it here, and the driver calls it before anything starts.
+ */
+export function readKubeconfig(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new ConfigError([
+      `lab:kubeconfig "${file}" cannot be read (${why}): give the path of an existing cluster's ` +
+        "kubeconfig, or run `npm run setup:local`",
+    ]);
+  }
+}
+
 /** Raw `lab:*` values as strings (as Pulumi config and `--config key=value` give them). */
 export type RawLabConfig = Partial<Record<keyof typeof DEFAULTS | "attendee", string>> & { region?: string };
 
@@ -207,6 +230,14 @@ export function parseLabConfig(raw: RawLabConfig): LabConfig {
     problems.push("lab:clusterArchs is empty; list the cluster's architectures, e.g. amd64 or amd64,arm64");
   }
   const kubeconfig = get("kubeconfig").trim();
+  for (const key of ["baseImage", "buildImage"] as const) {
+    const image = get(key).trim();
+    if (image !== "" && !isImageReference(image))
+      problems.push(
+        `lab:${key} "${image}" is not an image reference: use [registry/]name[:tag][@sha256:digest] in ` +
+          "lowercase (e.g. 127.0.0.1:5000/lab/node:18-bookworm), or leave it empty for the default",
+      );
+  }
 
   const region = raw.region === "" ? undefined : raw.region;
   if (region !== undefined && !isAwsRegion(region)) {

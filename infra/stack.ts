@@ -6,7 +6,6 @@
  * target `local` builds and pushes the image, and with `lab:kubeconfig` runs the same App on that
  * existing cluster behind a NodePort Service (127.0.0.1). Returns the values infra/index.ts exports.
  */
-import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,7 +13,7 @@ import { App } from "./app";
 import { registryOf } from "./appConfig";
 import { httpGet } from "./baseImages";
 import { Cluster } from "./cluster";
-import { LabConfig, Placement, Role, Target, Topology } from "./config";
+import { LabConfig, Placement, Role, Target, Topology, readKubeconfig } from "./config";
 import { Image, RegistryInfo } from "./image";
 import { labNames, labTags, nameLimitProblems } from "./names";
 import { NodeGroupDescription } from "./nodegroups";
@@ -197,18 +196,6 @@ export function buildLab(cfg: LabConfig): LabExports {
 /** lab:attendeePrincipal, made admin of a cluster the attendee has to themselves. */
 export function principals(cfg: LabConfig): string[] {
   return cfg.attendeePrincipal === "" ? [] : [cfg.attendeePrincipal];
-}
-
-/** The kubeconfig file's text; a missing file is a config error, before anything is created. */
-export function readKubeconfig(file: string): string {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new Error(
-      `lab:kubeconfig ${file} cannot be read (${why}): run \`npm run setup:local\` or fix the path`,
-    );
-  }
 }
 
 /** The App on an existing cluster (local target with lab:kubeconfig): NodePort on 127.0.0.1. */

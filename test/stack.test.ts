@@ -321,7 +321,7 @@ describe("infra/index: the whole program", () => {
     assert.throws(
       () =>
         loadProgram({ "lab:attendee": "alice", "lab:target": "local", "lab:kubeconfig": "/nonexistent/kc" }),
-      /lab:kubeconfig \/nonexistent\/kc cannot be read \(ENOENT\)/,
+      /lab:kubeconfig "\/nonexistent\/kc" cannot be read \(ENOENT\)/,
     );
     await settle();
     assert.ok(!recorded().some((r) => r.type.startsWith("kubernetes:")));

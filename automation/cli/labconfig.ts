@@ -7,12 +7,15 @@
 import {
   ConfigError,
   DEFAULTS,
+  DRIVER_KUBECONFIG,
   LabConfig,
   RawLabConfig,
   TARGETS,
   Target,
   parseLabConfig,
+  readKubeconfig,
 } from "../../infra/config";
+import { attendeeProblems } from "../../infra/configRules";
 
 /** Keys the driver sets itself: `lab:attendee` per stack, `lab:workshop` from --stack-prefix. */
 const LAB_KEYS = Object.keys(DEFAULTS).filter((k) => k !== "workshop");
@@ -54,6 +57,11 @@ function fullKey(flag: string, rawKey: string): { key?: string; problem?: string
   }
   if (ns === "lab" && name === "workshop") {
     return { problem: `${flag} lab:workshop is the stack prefix: pass it with --stack-prefix` };
+  }
+  if (ns === "lab" && (name === "foundation" || name === "role")) {
+    return {
+      problem: `${flag} lab:${name} is set per stack by the driver (the workshop's foundation is <stack-prefix>-foundation): drop it`,
+    };
   }
   if (ns === "lab" && !LAB_KEYS.includes(name)) {
     return { problem: `${flag} ${key} is not a lab setting; known: ${LAB_KEYS.join(", ")}` };
@@ -167,7 +175,7 @@ export async function heldSecretProblems(
 function asAttendeeOf(raw: RawLabConfig, foundation: string | undefined, target: Target): RawLabConfig {
   if (!foundation) return raw;
   const r: Record<string, string> = { ...(raw as Record<string, string>), foundation };
-  if (target === "local" && r.kubeconfig === undefined) r.kubeconfig = "(the local cluster's, set by lab)";
+  if (target === "local" && r.kubeconfig === undefined) r.kubeconfig = DRIVER_KUBECONFIG;
   return r as RawLabConfig;
 }
 
@@ -217,15 +225,26 @@ export function planStackConfig(
       problems.push(`lab:target "${target}" is not one of ${TARGETS.join(", ")}`);
     return { config, secrets, target, problems };
   }
+  const kubeconfig = config["lab:kubeconfig"]?.trim();
+  if (kubeconfig) {
+    try {
+      readKubeconfig(kubeconfig);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems);
+    }
+  }
   const seen = new Set(problems);
-  // Attendee-name problems are reported by the attendee list check; here the config's own.
   for (const attendee of attendees.length > 0 ? attendees : ["placeholder"]) {
+    // The attendee list check reports name problems; here the config's own. (Only those exact
+    // lines are skipped: lab:attendees and lab:attendeePrincipal share the name's prefix.)
+    const nameProblems = new Set(attendeeProblems(attendee));
     try {
       parseLabConfig(asAttendeeOf(rawLabConfig(attendee, config), foundation, target));
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       for (const p of e.problems) {
-        if (p.startsWith("lab:attendee")) continue;
+        if (nameProblems.has(p)) continue;
         if (!seen.has(p)) {
           seen.add(p);
           problems.push(

@@ -7,16 +7,25 @@ import {
 } from "@pulumi/pulumi/automation";
 import { StackMissingError } from "./engine";
 
-/** The lines of a CLI error worth showing: Pulumi's `error:` lines, else the first lines. */
-function essence(text: string): string {
+/**
+ * The lines of a CLI error worth showing: Pulumi's `error:` lines, each with the `- …` list that
+ * follows it (the program's config problems come as such a list), once each; else the first lines.
+ */
+export function essence(text: string): string {
   const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
-  const errors = lines.filter((l) => /^error:/i.test(l)).map((l) => l.replace(/^error:\s*/i, ""));
+  const errors: string[] = [];
+  lines.forEach((l, i) => {
+    if (!/^error:/i.test(l)) return;
+    let entry = l.replace(/^error:\s*/i, "");
+    for (let j = i + 1; j < lines.length && lines[j].startsWith("- "); j++) entry += ` ${lines[j]}`;
+    if (!errors.includes(entry)) errors.push(entry);
+  });
   const chosen = errors.length > 0 ? errors : lines.slice(0, 2);
   const joined = chosen.join(" | ");
-  return joined.length > 400 ? `${joined.slice(0, 400)}…` : joined;
+  return joined.length > 1000 ? `${joined.slice(0, 1000)}…` : joined;
 }
 
 /**

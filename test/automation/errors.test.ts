@@ -50,3 +50,32 @@ describe("automation/lifecycle/errors: a base image the build cannot pull", () =
     );
   });
 });
+
+// As the CLI reports a program that rejected its config (infra/index.ts throws a RunError): the
+// message in the diagnostics and again at the end, each followed by the problems as a list.
+const CONFIG_FAILURE = [
+  "code: 255",
+  "stdout: Updating (lab-x):",
+  "    pulumi:pulumi:Stack lab-lab-x  error: invalid lab configuration:",
+  "Diagnostics:",
+  "  pulumi:pulumi:Stack (lab-lab-x):",
+  "    error: invalid lab configuration:",
+  '      - lab:attendees "-5" is not a positive whole number: give the workshop\'s attendee count, e.g. 12',
+  '      - lab:attendeePrincipal "x" is not an IAM role or user ARN',
+  "",
+  "stderr: error: invalid lab configuration:",
+  '  - lab:attendees "-5" is not a positive whole number: give the workshop\'s attendee count, e.g. 12',
+  '  - lab:attendeePrincipal "x" is not an IAM role or user ARN',
+].join("\n");
+
+describe("automation/lifecycle/errors: the program's own config problems", () => {
+  it("are carried as written, each once, not only their heading", () => {
+    const text = explain(new CommandError(CONFIG_FAILURE as never), "lab-x");
+    assert.strictEqual(
+      text,
+      "invalid lab configuration: " +
+        '- lab:attendees "-5" is not a positive whole number: give the workshop\'s attendee count, e.g. 12 ' +
+        '- lab:attendeePrincipal "x" is not an IAM role or user ARN',
+    );
+  });
+});

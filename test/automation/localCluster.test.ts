@@ -200,8 +200,10 @@ describe("the lab's own local cluster (driver)", () => {
   });
 
   it("is not touched for a cluster the user names, nor for the aws target", async () => {
+    const mine = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "lab-mine-")), "kubeconfig");
+    fs.writeFileSync(mine, "apiVersion: v1\nkind: Config\n");
     for (const argv of [
-      ["run", "--target", "local", "--attendees", "alice", "--config", "kubeconfig=/mine"],
+      ["run", "--target", "local", "--attendees", "alice", "--config", `kubeconfig=${mine}`],
       ["destroy", "--attendees", "alice"],
     ]) {
       const engine = new FakeEngine();
