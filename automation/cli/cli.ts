@@ -25,6 +25,7 @@ import { registerSweep } from "./sweep-command";
 import { registerHandout } from "./handout-command";
 import { verifyLab } from "../verify";
 import { realClock } from "../verify/http";
+import { GuardedStream, guardStream } from "./output";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -178,12 +179,18 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
 
 const PROJECT_DIR = path.resolve(__dirname, "../..");
 
+let streams: { out: GuardedStream; err: GuardedStream } | undefined;
+/** stdout and stderr, guarded once per process (output.ts). */
+function processStreams(): { out: GuardedStream; err: GuardedStream } {
+  return (streams ??= { out: guardStream(process.stdout), err: guardStream(process.stderr) });
+}
+
 export function realDeps(): CliDeps {
   return {
     projectDir: PROJECT_DIR,
     env: process.env,
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
+    out: (t) => processStreams().out.write(`${t}\n`),
+    err: (t) => processStreams().err.write(`${t}\n`),
     tty: process.stdout.isTTY && !process.env.CI ? process.stdout : undefined,
     engineFactory: (s) =>
       new LocalLabEngine({
@@ -254,12 +261,14 @@ export async function main(argv: string[], partial: Partial<CliDeps> = {}): Prom
 export function run(): void {
   // If the event loop ever drains with main() unsettled, exit as a failure, not as a success.
   process.exitCode = EXIT.failed;
+  // Before anything is written: a reader that goes away must not end the run (output.ts).
+  processStreams();
   // The local toolchain (npm run setup:local): its PATH and variables, for local-target work only.
   const toolchain: Toolchain = loadToolchain(process.env);
   main(process.argv.slice(2), { toolchain }).then(
     (code) => process.exit(code),
     (e) => {
-      process.stderr.write(
+      processStreams().err.write(
         `lab: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
       );
       process.exit(EXIT.failed);

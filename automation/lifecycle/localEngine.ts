@@ -24,6 +24,7 @@ import { Mutex } from "./mutex";
 import { secretConfigKeys, setSecretConfig } from "./secretConfig";
 import { LockReport, breakStaleLocks } from "./locks";
 import { endOrphans } from "../local/orphans";
+import { hangupProofRoot, resolveCli } from "./hangup";
 
 export interface EngineSettings {
   workDir: string;
@@ -98,15 +99,23 @@ export class LocalLabEngine implements LabEngine {
           workDir: this.settings.workDir,
           envVars: this.settings.envVars,
           secretsProvider: this.settings.secretsProvider,
-          pulumiCommand: this.settings.pulumiRoot
-            ? await PulumiCommand.get({ root: this.settings.pulumiRoot })
-            : undefined,
+          pulumiCommand: await this.command(),
         });
       } catch (e) {
         throw describeCliError(e);
       }
     }
     return this.ws;
+  }
+
+  /** The CLI (the toolchain's, or PATH's) with SIGHUP ignored; undefined: none found (ENOENT below). */
+  private async command(): Promise<PulumiCommand | undefined> {
+    const { pulumiRoot, envVars } = this.settings;
+    const cli = resolveCli(
+      pulumiRoot ? `${pulumiRoot}/bin/pulumi` : "pulumi",
+      envVars.PATH ?? process.env.PATH,
+    );
+    return cli ? PulumiCommand.get({ root: hangupProofRoot(cli) }) : undefined;
   }
 
   async setup(): Promise<void> {

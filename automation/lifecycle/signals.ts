@@ -1,23 +1,25 @@
 /**
- * SIGINT/SIGTERM. The first cancels the updates gracefully; only the same signal again exits at
- * once. CI runners cancel a job with SIGINT, then SIGTERM seconds later, then SIGKILL (GitLab,
+ * SIGINT/SIGTERM/SIGHUP. The first cancels the updates gracefully; only the same signal again exits
+ * at once. CI runners cancel a job with SIGINT, then SIGTERM seconds later, then SIGKILL (GitLab,
  * GitHub Actions, Jenkins alike): a SIGTERM after a SIGINT is the same cancel, not a second Ctrl+C.
+ * SIGHUP is a closed terminal (SSH dropped, tab closed): nobody is left to press Ctrl+C again, so it
+ * is a cancel like SIGTERM; the Pulumi CLI ignores it (hangup.ts) and gets the cancel from us.
  */
 import type { RunSettings, RunnerDeps } from "./runner";
 
 export interface SignalSource {
-  /** Calls `handler` on each SIGINT/SIGTERM; returns an unsubscribe function. */
+  /** Calls `handler` on each SIGINT/SIGTERM/SIGHUP; returns an unsubscribe function. */
   on(handler: (signal: string) => void): () => void;
 }
+
+export const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export const processSignals: SignalSource = {
   on(handler) {
     const h = (sig: NodeJS.Signals): void => handler(sig);
-    process.on("SIGINT", h);
-    process.on("SIGTERM", h);
+    for (const sig of CANCEL_SIGNALS) process.on(sig, h);
     return () => {
-      process.off("SIGINT", h);
-      process.off("SIGTERM", h);
+      for (const sig of CANCEL_SIGNALS) process.off(sig, h);
     };
   },
 };
