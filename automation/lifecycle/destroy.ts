@@ -51,6 +51,13 @@ export async function destroyWithRetries(lab: Lab, p: LabPlan, d: LabDeps): Prom
       }
       lab.phase("destroy", attempt > 1 ? `try ${attempt}/${p.destroyTries}` : undefined);
       await d.engine.destroy(p.stack, lab.hooks());
+      // The CLI may have been cancelled by a signal of its own (a process group's SIGTERM) and
+      // still end as "destroy succeeded": the state says what is really left.
+      const remaining = await d.engine.resourceCount(p.stack);
+      if (remaining > 0)
+        throw new Error(
+          `the destroy ended with ${remaining} resource(s) still in the state (cancelled part-way?)`,
+        );
       lab.holds(false);
       const clearedPending = pending.size > 0 ? [...pending.values()] : undefined;
       for (const op of clearedPending ?? [])

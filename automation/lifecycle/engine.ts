@@ -76,6 +76,8 @@ export interface LabEngine {
   /** What the state records as unfinished (read before a refresh clears it). */
   pendingOperations(stack: string): Promise<PendingOperation[]>;
   destroy(stack: string, hooks: OpHooks): Promise<void>;
+  /** Resources the stack's state still records: 0 after a destroy that went all the way. */
+  resourceCount(stack: string): Promise<number>;
   remove(stack: string): Promise<void>;
   list(): Promise<StackListing[]>;
   history(stack: string): Promise<StackHistory>;

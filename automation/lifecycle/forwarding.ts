@@ -45,6 +45,9 @@ export abstract class ForwardingEngine implements LabEngine {
   destroy(stack: string, hooks: OpHooks): Promise<void> {
     return this.inner(stack).destroy(stack, hooks);
   }
+  resourceCount(stack: string): Promise<number> {
+    return this.inner(stack).resourceCount(stack);
+  }
   remove(stack: string): Promise<void> {
     return this.inner(stack).remove(stack);
   }

@@ -185,6 +185,11 @@ export class LocalLabEngine implements LabEngine {
     await this.stack(name).destroy({ ...this.opts(hooks), color: "never" });
   }
 
+  async resourceCount(name: string): Promise<number> {
+    const state = (await this.stack(name).exportStack()) as { deployment?: { resources?: unknown[] } };
+    return state.deployment?.resources?.length ?? 0;
+  }
+
   async remove(name: string): Promise<void> {
     const ws = await this.workspace();
     await this.mutex.run(() => ws.removeStack(name));

@@ -239,7 +239,12 @@ async function runOne(plan: LabPlan, d: RunnerDeps, st: RunState): Promise<LabRe
     };
   }
   try {
-    const unfinished = stillUnfinished(result, { ...intent, interrupted: cancel.signal.aborted });
+    // A destroy that did not pass leaves a stack behind (holding resources, or empty and not
+    // removed): it stays recorded for `reap --leftovers`, the foundation's too.
+    const unfinished =
+      stillUnfinished(result, { ...intent, interrupted: cancel.signal.aborted }) ||
+      result.destroy?.status === "failed" ||
+      result.destroy?.status === "cancelled";
     // A passed destroy removed the stack, and its tags with it.
     if (result.destroy?.status === "passed") recorded.delete(stack);
     else if (!unfinished && (recorded.has(stack) || result.up?.status === "passed")) {

@@ -132,6 +132,36 @@ describe("the leftovers record (stack tag) and reap/destroy --leftovers", () => 
     assert.match(engine.tagsOf["lab-alice"][UNFINISHED_TAG], /^run since /);
   });
 
+  it("stays on a foundation whose destroy ended with resources left (a cancel the CLI took for done)", async () => {
+    const engine = new FakeEngine({ "lab.foundation": { destroyLeaves: 5 } });
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice", "--destroy-tries", "1"], {
+      engine,
+    });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /the destroy ended with 5 resource\(s\) still in the state/);
+    assert.ok(!engine.calls.includes("remove lab.foundation"), "the foundation is not removed");
+    assert.match(engine.tagsOf["lab.foundation"][UNFINISHED_TAG], /^destroy since /);
+    // ... so that the CI recipe's always-run reap finds it.
+    const reap = await runCli(["reap", "--leftovers", "--target", "local"], { engine });
+    assert.equal(reap.code, 0, reap.out + reap.err);
+    assert.equal(engine.calls.filter((c) => c === "remove lab.foundation").length, 1);
+  });
+
+  it("a destroy that left resources is tried again (refresh first) and then passes", async () => {
+    const engine = new FakeEngine({ "lab-alice": { destroyLeaves: 2 } });
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice"], { engine });
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(engine.of("destroy"), ["lab-alice", "lab-alice"]);
+    assert.deepEqual(engine.of("refresh"), ["lab-alice"]);
+  });
+
+  it("stays on a stack destroyed but not removed (an empty stack is still left behind)", async () => {
+    const engine = new FakeEngine({ "lab-alice": { removeFails: "stack rm cancelled" } });
+    const r = await runCli(["run", "--target", "local", "--attendees", "alice"], { engine });
+    assert.equal(r.code, 1);
+    assert.match(engine.tagsOf["lab-alice"][UNFINISHED_TAG], /^run since /);
+  });
+
   it("when it cannot be written, the update does not start", async () => {
     const engine = new FakeEngine({ "lab-alice": { tagFails: "stack tags are not supported" } });
     const r = await runCli(["up", "--target", "local", "--attendees", "alice"], { engine });

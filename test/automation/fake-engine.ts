@@ -24,6 +24,11 @@ export interface StackScript {
   upHangs?: boolean;
   /** This many destroy calls fail before one succeeds. */
   destroyFailures?: number;
+  /**
+   * The first destroy returns as if done but the state keeps this many resources (the CLI got the
+   * signal itself, cancelled, and its history says "succeeded").
+   */
+  destroyLeaves?: number;
   removeFails?: string;
   outputs?: Record<string, unknown>;
   /** The stack does not exist (select fails). */
@@ -170,6 +175,12 @@ export class FakeEngine implements LabEngine {
     if (n < (this.script(stack).destroyFailures ?? 0)) {
       throw new Error(`DependencyViolation: resource sg-123 has a dependent object (try ${n + 1})`);
     }
+    this.leftByDestroy.set(stack, n === 0 ? (this.script(stack).destroyLeaves ?? 0) : 0);
+  }
+  private readonly leftByDestroy = new Map<string, number>();
+
+  async resourceCount(stack: string): Promise<number> {
+    return this.leftByDestroy.get(stack) ?? 0;
   }
 
   async remove(stack: string): Promise<void> {
