@@ -8,17 +8,11 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fromAStoppedCluster, Check, Report, assertNothingLeft, lab } from "./support";
+import { fromAStoppedCluster, Check, assertNothingLeft, checksOf, lab } from "./support";
 
 /** The app keys that run the greeter (what README's "Test your own service" shows). */
 const GREETER = ["appPort=9090", "healthPath=/livez", "checkPath=/greet"].flatMap((c) => ["--config", c]);
 const BUILD = ["--config", "appDir=examples/greeter", ...GREETER];
-
-function checksOf(report: Report, attendee: string): Record<string, Check> {
-  const l = report.labs.find((x) => x.attendee === attendee);
-  assert.ok(l, `no lab ${attendee} in the report`);
-  return Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
-}
 
 /** pods-http passed with answers from pods on both architectures, each an HTTP 200 of /greet. */
 function assertBothArchsServe(c: Record<string, Check>): void {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { clusterProcesses as ownClusterProcesses, kubeDir } from "../../automation/local/cluster";
 import { labCacheDir } from "../../automation/local/toolchain";
@@ -100,6 +101,23 @@ export interface Report {
     up?: { status: string; error?: string };
     destroy?: { status: string };
   };
+}
+
+/** A fresh temporary directory for each test (its backend and report), removed after it. */
+export function freshDirEach(prefix: string): () => string {
+  let dir = "";
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+/** One lab's verify checks in a report, by name. */
+export function checksOf(report: Report, attendee: string): Record<string, Check> {
+  const l = report.labs.find((x) => x.attendee === attendee);
+  assert.ok(l, `no lab ${attendee} in the report`);
+  return Object.fromEntries((l.verify?.checks ?? []).map((c) => [c.name, c]));
 }
 
 /**
