@@ -23,7 +23,9 @@ export function essence(text: string): string {
     for (let j = i + 1; j < lines.length && lines[j].startsWith("- "); j++) entry += ` ${lines[j]}`;
     if (!errors.includes(entry)) errors.push(entry);
   });
-  const chosen = errors.length > 0 ? errors : lines.slice(0, 2);
+  // The CLI repeats a diagnostic's first line without its list (the progress line): keep the whole.
+  const whole = errors.filter((e) => !errors.some((o) => o !== e && o.startsWith(e)));
+  const chosen = whole.length > 0 ? whole : lines.slice(0, 2);
   const joined = chosen.join(" | ");
   return joined.length > 1000 ? `${joined.slice(0, 1000)}…` : joined;
 }
