@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as path from "path";
-import * as readline from "readline";
+import { exitCode, firstLine } from "./process";
 
 const SERVER = path.join(__dirname, "..", "..", "examples", "greeter", "server.js");
 
@@ -15,9 +15,7 @@ describe("examples/greeter", function () {
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {
-      const first = await new Promise<string>((resolve) =>
-        readline.createInterface({ input: child.stdout! }).once("line", resolve),
-      );
+      const first = await firstLine(child);
       const { event, port } = JSON.parse(first);
       assert.strictEqual(event, "listening");
       const base = `http://127.0.0.1:${port}`;
@@ -29,9 +27,7 @@ describe("examples/greeter", function () {
       assert.strictEqual((await fetch(`${base}/livez`)).status, 200);
       assert.strictEqual((await fetch(`${base}/hello`)).status, 404);
       assert.strictEqual((await fetch(`${base}/greet`, { method: "POST" })).status, 405);
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      assert.strictEqual(await exited, 0);
+      assert.strictEqual(await exitCode(child, "SIGTERM"), 0);
     } finally {
       child.kill("SIGKILL");
     }
@@ -42,6 +38,6 @@ describe("examples/greeter", function () {
       env: { ...process.env, PORT: "http" },
       stdio: "ignore",
     });
-    assert.strictEqual(await new Promise((resolve) => child.once("exit", resolve)), 2);
+    assert.strictEqual(await exitCode(child), 2);
   });
 });

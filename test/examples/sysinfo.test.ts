@@ -4,7 +4,7 @@ import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
-import * as readline from "readline";
+import { exitCode, firstLine } from "./process";
 
 const SERVER = path.join(__dirname, "..", "..", "examples", "sysinfo", "server.pl");
 const UNAME: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
@@ -21,9 +21,7 @@ describe("examples/sysinfo", function () {
       stdio: ["ignore", "pipe", "inherit"],
     });
     try {
-      const first = await new Promise<string>((resolve) =>
-        readline.createInterface({ input: child.stdout! }).once("line", resolve),
-      );
+      const first = await firstLine(child);
       const m = /^sysinfo: listening on 127\.0\.0\.1:(\d+) \(PORT=1 is not used\)$/.exec(first);
       assert.ok(m, first);
       const base = `http://127.0.0.1:${m[1]}`;
@@ -41,9 +39,7 @@ describe("examples/sysinfo", function () {
       const head = await fetch(`${base}/info`, { method: "HEAD" });
       assert.strictEqual(head.status, 200);
       assert.strictEqual(await head.text(), "");
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      assert.strictEqual(await exited, 0);
+      assert.strictEqual(await exitCode(child, "SIGTERM"), 0);
     } finally {
       child.kill("SIGKILL");
     }
@@ -51,6 +47,6 @@ describe("examples/sysinfo", function () {
 
   it("without --port it refuses to start (exit 2): PORT alone is not read", async () => {
     const child = spawn("perl", [SERVER], { env: { ...process.env, PORT: "7070" }, stdio: "ignore" });
-    assert.strictEqual(await new Promise((resolve) => child.once("exit", resolve)), 2);
+    assert.strictEqual(await exitCode(child), 2);
   });
 });
