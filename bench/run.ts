@@ -13,6 +13,7 @@ import { clusterProcesses } from "../automation/local/cluster";
 import type { RunReport } from "../automation/reports/report";
 import { labCacheDir, loadToolchain } from "../automation/local/toolchain";
 import type { StepResult } from "../automation/lifecycle/types";
+import { errorMessage } from "../automation/errors";
 
 const ROOT = path.resolve(__dirname, "..");
 const PAGE_MIB = Number(spawnSync("getconf", ["PAGESIZE"]).stdout.toString().trim() || 4096) / 2 ** 20;
@@ -285,7 +286,7 @@ async function main(): Promise<number> {
     if (o["cold-setup"]) await setupCold(runs[0], pristine, ctx, pushed);
   } catch (e) {
     failed = true;
-    warn(e instanceof Error ? e.message : String(e));
+    warn(errorMessage(e));
   } finally {
     if (ctx.live) await exec(process.execPath, labArgs("destroy", ctx), { cleanup: true, echo: true });
     const registry = process.env.LAB_REGISTRY ?? "127.0.0.1:5000";
@@ -320,5 +321,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (e) => (warn(e instanceof Error ? e.message : String(e)), process.exit(2)),
+  (e) => (warn(errorMessage(e)), process.exit(2)),
 );

@@ -16,7 +16,7 @@ import {
   ResolvedStage,
   resolveStages,
 } from "./dockerfile";
-import type { ImageArgs } from "./image";
+import { ImageArgs } from "./imageTypes";
 import { SERVICE_NAME_MAX } from "./names";
 
 /** The bundled app's image keeps the name it always had (its Kubernetes objects are `hello` too). */

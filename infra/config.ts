@@ -21,12 +21,6 @@ import {
 import { DEFAULT_WORKSHOP } from "./names";
 import { parseWorkshopConfig, WORKSHOP_DEFAULTS, WorkshopConfig } from "./workshopConfig";
 
-// ConfigError (infra/configRules.ts) and the workshop keys' types (infra/workshopConfig.ts), exported
-// here with every other key's.
-export { ConfigError } from "./configRules";
-export { FOUNDATION_ATTENDEE, ROLES, TOPOLOGIES } from "./workshopConfig";
-export type { Role, Topology, WorkshopConfig } from "./workshopConfig";
-
 export type Placement = "spread" | "arm64" | "amd64" | "prefer-arm64";
 export type Target = "aws" | "local";
 export type CapacityType = "ON_DEMAND" | "SPOT";

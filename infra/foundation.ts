@@ -8,12 +8,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "./cluster";
-import { LabConfig, Role, Target, Topology } from "./config";
+import { LabConfig, Target } from "./config";
 import { labNames } from "./names";
 import { Network } from "./network";
 import { NodeGroupDescription } from "./nodegroups";
 import { checkNames, deployerArn, ImageExports, labAwsProvider, labImage } from "./stack";
 import { sharedClusterScaling, stackPlan } from "./topology";
+import { Topology, Role } from "./workshopConfig";
 
 /** The foundation's outputs: what an attendee stack may read of it. */
 export interface FoundationExports extends ImageExports {

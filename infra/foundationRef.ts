@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LabConfig } from "./config";
 import { FoundationExports, neededOutputs } from "./foundation";
-import { RegistryInfo } from "./image";
+import { RegistryInfo } from "./imageTypes";
 import { NodeGroupDescription } from "./nodegroups";
 
 /** `<organization>/<project>/<foundation>`: the form every backend (DIY ones too) resolves. */

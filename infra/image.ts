@@ -9,67 +9,18 @@ import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "./appConfig";
-import { localPulls, RegistryGet } from "./baseImages";
-import {
-  afterBaseImageCheck,
-  buildArgsFor,
-  dockerfileBuild,
-  fromProjectRoot,
-  hostPlatform,
-  serviceName,
-} from "./buildInputs";
+import { localPulls } from "./baseImages";
+import { afterBaseImageCheck, dockerfileBuild, fromProjectRoot, serviceName } from "./buildInputs";
 import { contentTag } from "./contextHash";
 import { dockerCredentialSource, missingEcrCredentials } from "./dockerAuth";
 import { PushedImage } from "./localRegistry";
+import { ImageArgs, RegistryInfo } from "./imageTypes";
 import { CACHE_TAG, imageRepository, labNames, labTags } from "./names";
-
-export { CACHE_TAG };
 
 /** Days an untagged image (a superseded index, old cache) lives in ECR. */
 export const UNTAGGED_EXPIRY_DAYS = 1;
 /** Tagged images kept in ECR. */
 export const KEEP_TAGGED = 10;
-
-/** ECR in `region` (the lab provider's), or a plain-HTTP local registry. */
-export type RegistryTarget = { kind: "ecr"; region: string } | { kind: "local"; address: string };
-
-export interface ImageArgs {
-  attendee: string;
-  /** The workshop (`lab:workshop`); with the attendee, names the repository and tags the image. */
-  workshop: string;
-  /** Platforms of the image index, e.g. ["linux/amd64", "linux/arm64"]. */
-  platforms: string[];
-  /** Where to push: an ECR repository created here, or a local plain-HTTP registry. */
-  registry: RegistryTarget;
-  /**
-   * Image tag, without repository; never an architecture. Default: `src-<hash>` of the build's inputs
-   * (infra/contextHash.ts), so a tag names one build; workloads run the digest all the same.
-   */
-  tag?: string;
-  /** Runtime base image (BASE_IMAGE); "" keeps the Dockerfile's. */
-  baseImage?: string;
-  /** Build-stage image with npm (BUILD_IMAGE); "" means baseImage. */
-  buildImage?: string;
-  /** Build context (lab:appDir), relative to the project root or absolute. Defaults to `app`. */
-  context?: string;
-  /** Dockerfile path (lab:dockerfile), relative to the context. Defaults to `Dockerfile`. */
-  dockerfile?: string;
-  /** The build machine's platform, for the emulation warning; defaults to this machine's. */
-  builderPlatform?: string;
-  /**
-   * Local registry only: how to ask it for the FROM images it should hold (checked before the build,
-   * infra/baseImages.ts); undefined skips the check.
-   */
-  registryGet?: RegistryGet;
-}
-
-/**
- * The registry server, for the verifier to inspect the image. No credentials: verify asks ECR for
- * a fresh token with the caller's own AWS credentials when it runs.
- */
-export interface RegistryInfo {
-  server: string;
-}
 
 const ARCH_WORDS = /(^|[-_.])(amd64|arm64|aarch64|x86_64|x86|arm)([-_.]|$)/i;
 
@@ -88,8 +39,6 @@ export function fullTag(repository: string, tag: string): string {
   }
   return `${repository}:${tag}`;
 }
-
-export { PROJECT_ROOT, buildArgsFor, fromProjectRoot, hostPlatform };
 
 /** The digest-pinned reference of the pushed image index: `<repository>@sha256:…`. */
 export function digestRef(repository: string, digest: string): string {

@@ -13,11 +13,13 @@ import { App } from "./app";
 import { registryOf } from "./appConfig";
 import { httpGet } from "./baseImages";
 import { Cluster } from "./cluster";
-import { LabConfig, Placement, Role, Target, Topology, readKubeconfig } from "./config";
-import { Image, RegistryInfo } from "./image";
+import { LabConfig, Placement, Target, readKubeconfig } from "./config";
+import { Image } from "./image";
+import { RegistryInfo } from "./imageTypes";
 import { labNames, labTags, nameLimitProblems } from "./names";
 import { NodeGroupDescription } from "./nodegroups";
 import { appSettings } from "./workload";
+import { Topology, Role } from "./workshopConfig";
 
 /** The stack outputs: the contract with the `lab` driver (docs/ARCHITECTURE.md). */
 export interface LabExports {

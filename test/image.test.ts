@@ -11,7 +11,9 @@ import {
   settle,
 } from "./support/mocks";
 import * as assert from "assert";
-import { buildArgsFor, digestRef, fullTag, Image, ImageArgs, lifecyclePolicy } from "../infra/image";
+import { buildArgsFor } from "../infra/buildInputs";
+import { digestRef, fullTag, Image, lifecyclePolicy } from "../infra/image";
+import { ImageArgs } from "../infra/imageTypes";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,7 +1,12 @@
 import * as assert from "assert";
 import { parseLabConfig, RawLabConfig } from "../infra/config";
-import { sharedClusterNodes, sharedClusterScaling, stackPlan } from "../infra/topology";
-import { ATTENDEES_PER_SHARED_NODE, sharedClusterNodes as driverNodes } from "../automation/aws/topology";
+import {
+  sharedClusterNodes,
+  sharedClusterScaling,
+  stackPlan,
+  ATTENDEES_PER_SHARED_NODE,
+} from "../infra/topology";
+import { workshopShape } from "../automation/aws/topology";
 import { problemsOf, validConfig } from "./support/config";
 
 const valid = validConfig;
@@ -101,11 +106,18 @@ describe("infra/topology: what each stack creates, and the shared cluster's size
       [1, 1, 2, 2, 3, 8],
     );
     assert.strictEqual(sharedClusterNodes(5, 3), 3);
-    assert.strictEqual(
-      driverNodes,
-      sharedClusterNodes,
-      "the driver's preflight sizes with the same function",
-    );
+    const sizing = {
+      x86InstanceTypes: [],
+      armInstanceTypes: [],
+      nodesDesired: 3,
+      capacityType: "SPOT" as const,
+    };
+    for (const n of [1, 4, 5, 9, 30])
+      assert.strictEqual(
+        workshopShape("shared-cluster", n, sizing).nodeGroups[0].nodes,
+        sharedClusterNodes(n, 3),
+        "the driver's preflight sizes with the same function",
+      );
   });
 
   it("sharedClusterScaling: raises nodesMax to the desired size, keeps nodesMin", () => {

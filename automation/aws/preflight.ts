@@ -6,9 +6,10 @@
 import { table } from "../reports/summary";
 import { AwsClients } from "./clients";
 import { Limit, QUOTAS, isStandardFamily, quotaLimit } from "./quotas";
-import { RESOURCES, Resource, SizingConfig, TOPOLOGIES, Topology, workshopNeeds } from "./topology";
+import { RESOURCES, Resource, SizingConfig, workshopNeeds } from "./topology";
 import { ZoneChoice, chooseZones } from "./zones";
 import { inUse, vcpusOf } from "./usage";
+import { TOPOLOGIES, Topology } from "../../infra/workshopConfig";
 
 export interface PreflightInput {
   region: string;

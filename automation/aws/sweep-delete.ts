@@ -10,6 +10,7 @@ import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as iam from "@aws-sdk/client-iam";
 import { AwsClients, awsErrorName } from "./clients";
 import { SWEEP_ORDER, SweepItem, SweepKind } from "./sweep-find";
+import { errorMessage } from "../errors";
 
 export interface DeleteOptions {
   sleep: (ms: number) => Promise<void>;
@@ -187,7 +188,7 @@ export async function deleteLabResources(
         return { ...i, status: "deleted" };
       } catch (e) {
         if (gone(e)) return { ...i, status: "deleted" };
-        const error = `${awsErrorName(e)}: ${e instanceof Error ? e.message : String(e)}`;
+        const error = `${awsErrorName(e)}: ${errorMessage(e)}`;
         o.log(`failed ${i.kind} ${i.id}: ${error}`);
         return { ...i, status: "failed", error };
       }

@@ -14,13 +14,13 @@ import { AwsClients } from "./clients";
 import {
   LabSelector,
   TAG_KEYS,
-  LAB_TAG_VALUE,
   belongsTo,
   ec2TagFilters,
   requiredTags,
   roleNameCandidate,
   tagMap,
 } from "./tags";
+import { LAB_TAG_VALUE } from "../../infra/names";
 
 /** The covered kinds, in the order a delete must take them (dependents first). */
 export const SWEEP_ORDER = [

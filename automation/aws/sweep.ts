@@ -11,9 +11,6 @@ import * as eks from "@aws-sdk/client-eks";
 import { paginateGetResources } from "@aws-sdk/client-resource-groups-tagging-api";
 import { LabSelector, TAG_KEYS, belongsTo, requiredTags, tagMap } from "./tags";
 
-export type { SweepItem, SweepKind } from "./sweep-find";
-export type { LabSelector } from "./tags";
-
 export interface SweepOptions extends Partial<DeleteOptions> {
   delete: boolean;
   /** Clients to use (tests, a caller with its own); default: new ones for `sel.region`. */

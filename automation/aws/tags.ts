@@ -5,7 +5,6 @@
 import { LAB_TAG_VALUE } from "../../infra/names";
 
 export const TAG_KEYS = { lab: "lab", workshop: "workshop", attendee: "attendee" } as const;
-export { LAB_TAG_VALUE };
 
 /** Tag key prefix Kubernetes (the in-tree cloud provider, the VPC CNI) puts on what it creates. */
 export const CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/";

@@ -13,13 +13,9 @@
  * largest type of its group; SPOT nodes need no on-demand vCPUs.
  */
 import { Arch } from "../../infra/arch";
-import { CapacityType, Topology } from "../../infra/config";
+import { CapacityType } from "../../infra/config";
 import { sharedClusterNodes } from "../../infra/topology";
-
-// The topology and the shared cluster's sizing are the program's (infra/): one source for both.
-export { TOPOLOGIES } from "../../infra/config";
-export type { Topology } from "../../infra/config";
-export { ATTENDEES_PER_SHARED_NODE, sharedClusterNodes } from "../../infra/topology";
+import { Topology } from "../../infra/workshopConfig";
 
 export const RESOURCES = [
   "vpcs",

@@ -7,8 +7,6 @@ import { AwsClients } from "./clients";
 
 import { EKS_UNSUPPORTED_AZ_IDS, LAB_AZ_COUNT } from "../../infra/zones";
 
-export { EKS_UNSUPPORTED_AZ_IDS, LAB_AZ_COUNT };
-
 export interface Zone {
   name: string;
   id: string;

@@ -16,7 +16,8 @@ import { explain } from "../lifecycle/errors";
 import { parseOutputs } from "../lifecycle/outputs";
 import { stackName } from "../lifecycle/runner";
 import { usage, writeReport } from "./aws-io";
-import { CliDeps, EXIT } from "./commands";
+import { EXIT } from "./exit";
+import { CliDeps } from "./types";
 import { targetEngine } from "./engines";
 import * as v from "./validate";
 
@@ -154,7 +155,7 @@ export async function auditCommand(o: AuditOptions, d: AuditDeps): Promise<numbe
   const report = auditReport(audits, new Date(d.now()));
   if (audits.length > 1) d.out(`all clusters: ${countsLine(report.counts)}`);
   if (o.report) writeReport(o.report, report);
-  return report.exitCode === 0 ? EXIT.ok : EXIT.failed;
+  return report.exitCode === EXIT.ok ? EXIT.ok : EXIT.failed;
 }
 
 export function registerAudit(program: Commander, d: AuditDeps, setCode: (c: number) => void): void {

@@ -6,9 +6,9 @@
 import { parseLabConfig } from "../../infra/config";
 import { PreflightInput, PreflightResult, preflightTable } from "../aws/preflight";
 import { StackListing } from "../lifecycle/engine";
-import { Topology } from "../aws/topology";
 import { stackName } from "../lifecycle/runner";
 import { rawLabConfig } from "./labconfig";
+import { Topology } from "../../infra/workshopConfig";
 
 export type PreflightFn = (input: PreflightInput) => Promise<PreflightResult>;
 

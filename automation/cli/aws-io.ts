@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AwsClients, awsClients } from "../aws/clients";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
+import { EXIT } from "./exit";
 
 export interface AwsCommandDeps {
   env: NodeJS.ProcessEnv;
@@ -34,10 +35,10 @@ export function usage(d: AwsCommandDeps, command: string, problems: string[]): n
   d.err(`lab ${command}: ${problems.length} problem${problems.length === 1 ? "" : "s"}, nothing was done:`);
   for (const p of problems) d.err(`  - ${p}`);
   d.err(`Run \`npm run lab -- ${command} --help\` for usage.`);
-  return 2;
+  return EXIT.usage;
 }
 
 export function awsFailure(d: AwsCommandDeps, command: string, e: unknown): number {
   d.err(`lab ${command}: AWS call failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-  return 1;
+  return EXIT.failed;
 }

@@ -8,13 +8,16 @@ import * as path from "node:path";
 import { ecrDockerConfig } from "../aws/ecrLogin";
 import { awsClients, closeClients } from "../aws/clients";
 import { preflight } from "../aws/preflight";
-import { CliDeps, EXIT, defaultLogDir, labCommand } from "./commands";
-import { listCommand, reapCommand } from "./stack-commands";
+import { labCommand } from "./commands";
+import { EXIT } from "./exit";
+import { leftoversCommand } from "./leftovers";
+import { listCommand, reapCommand, verifyUrlCommand } from "./stack-commands";
+import { CliDeps } from "./types";
 import { labSweeper } from "./sweeps";
 import { LocalLabEngine } from "../lifecycle/localEngine";
 import { ownedCluster } from "../local/cluster";
-import { fileLog } from "../reports/logs";
-import { processSignals } from "../lifecycle/runner";
+import { defaultLogDir, fileLog } from "../reports/logs";
+import { processSignals } from "../lifecycle/signals";
 import { Toolchain, loadToolchain, localEnv } from "../local/toolchain";
 import { dockerCli } from "../verify/docker";
 import { Command } from "../lifecycle/types";
@@ -26,6 +29,8 @@ import { registerHandout } from "./handout-command";
 import { verifyLab } from "../verify";
 import { realClock } from "../verify/http";
 import { GuardedStream, guardStream } from "./output";
+import { errorDetail } from "../errors";
+import { CLI_DEFAULTS } from "./defaults";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -72,7 +77,7 @@ function common(cmd: Commander, kind: Kind): Commander {
     cmd
       .option("--attendees <names>", "comma-separated attendee names (repeatable)", collect)
       .option("--attendees-file <file>", "attendee names, one per line (blank lines and # comments ignored)")
-      .option("--concurrency <n>", "labs in flight at once (default 4)")
+      .option("--concurrency <n>", `labs in flight at once (default ${CLI_DEFAULTS.concurrency})`)
       .option(
         "--config <key=value>",
         "stack config for every lab; keys without a namespace mean lab: (repeatable)",
@@ -98,19 +103,35 @@ function common(cmd: Commander, kind: Kind): Commander {
     .option("--report <file.json>", "write a JSON report with every check's evidence")
     .option("--junit <file.xml>", "write a JUnit XML report (one case per attendee and check)")
     .addOption(new Option("--target <target>", "aws or local (shorthand for --config lab:target=…)"))
-    .option("--destroy-tries <n>", "destroy attempts, with a refresh between (default 3)")
+    .option(
+      "--destroy-tries <n>",
+      `destroy attempts, with a refresh between (default ${CLI_DEFAULTS.destroyTries})`,
+    )
     .option("--no-aws-check", "skip the local AWS credentials check (e.g. on EC2 with an instance role)");
 }
 
 function verifyOptions(cmd: Commander): Commander {
   return cmd
-    .option("--requests <n>", "requests sent to the service once it answers (default 40)")
-    .option("--traffic-deadline <duration>", "how long to wait for the load balancer to answer (default 10m)")
+    .option(
+      "--requests <n>",
+      `requests sent to the service once it answers (default ${CLI_DEFAULTS.requests})`,
+    )
+    .option(
+      "--traffic-deadline <duration>",
+      `how long to wait for the load balancer to answer (default ${CLI_DEFAULTS.trafficDeadline})`,
+    )
     .option(
       "--variants",
       "run each image platform's container on the local Docker Engine (default: only for the local target)",
     )
     .option("--no-variants", "skip the variants check");
+}
+
+/** `verify --url` checks an endpoint without a stack; `destroy --leftovers` picks the stacks from the record. */
+function labRoute(name: Command, o: RawOptions, deps: CliDeps): Promise<number> {
+  if (name === "verify" && o.url !== undefined) return verifyUrlCommand(o, deps);
+  if (name === "destroy" && o.leftovers) return leftoversCommand("destroy", o, deps);
+  return labCommand(name, o, deps);
 }
 
 export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Commander {
@@ -140,7 +161,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     }
     cmd
       .addHelpText("after", EXAMPLES[name])
-      .action(async (o: RawOptions) => setCode(await labCommand(name, o, deps)));
+      .action(async (o: RawOptions) => setCode(await labRoute(name, o, deps)));
   };
   lab("run", "up, then verify, then destroy (whatever up or verify did, unless --keep)");
   lab("up", "create or update each attendee's stack");
@@ -163,7 +184,7 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .option("--older-than <duration>", "age threshold, e.g. 12h, 2d, 90m")
     .option("--region <region>", "aws: also sweep, by their tags, the workshop's labs whose state is gone")
     .option("--leftovers", "instead: the stacks an interrupted or killed run recorded as unfinished")
-    .option("--concurrency <n>", "labs destroyed at once (default 4)")
+    .option("--concurrency <n>", `labs destroyed at once (default ${CLI_DEFAULTS.concurrency})`)
     .addHelpText("after", EXAMPLES.reap)
     .action(async (o: RawOptions) => setCode(await reapCommand(o, deps)));
   registerPreflight(program, deps, setCode);
@@ -268,9 +289,7 @@ export function run(): void {
   main(process.argv.slice(2), { toolchain }).then(
     (code) => process.exit(code),
     (e) => {
-      processStreams().err.write(
-        `lab: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-      );
+      processStreams().err.write(`lab: unexpected error: ${errorDetail(e)}\n`);
       process.exit(EXIT.failed);
     },
   );

@@ -4,12 +4,9 @@
  */
 import { ClusterControl } from "../local/cluster";
 import { Command } from "../lifecycle/types";
-import type { CliDeps } from "./commands";
+import type { CliDeps } from "./types";
 import { EXIT } from "./exit";
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+import { errorMessage } from "../errors";
 
 /**
  * Runs `fn` with SIGINT/SIGTERM noted instead of ending the process: starting or stopping the
@@ -44,7 +41,7 @@ export async function startCluster(
   if (interrupted) d.err(`lab ${command}: interrupted while the local cluster started; stopping it`);
   else
     d.err(
-      `lab ${command}: the local cluster did not start (${errorText(error)}): run \`npm run setup:local\` ` +
+      `lab ${command}: the local cluster did not start (${errorMessage(error)}): run \`npm run setup:local\` ` +
         "(as root), or join a cluster you run with --config kubeconfig=<file>",
     );
   await releaseCluster(d, command, cluster);
@@ -60,7 +57,7 @@ export async function releaseCluster(
   const { value } = await shielded(d, () =>
     cluster.release().then(
       (summary) => (d.out(`local cluster: ${summary}`), true),
-      (e: unknown) => (d.err(`lab ${command}: the local cluster did not stop (${errorText(e)})`), false),
+      (e: unknown) => (d.err(`lab ${command}: the local cluster did not stop (${errorMessage(e)})`), false),
     ),
   );
   return value;

@@ -2,143 +2,59 @@
  * The command over attendees (up, verify, destroy, run) after commander has parsed the line; the
  * others are in stack-commands.ts, and the engines per target in engines.ts. Each returns the exit code.
  */
-import * as path from "node:path";
-import { LabEngine } from "../lifecycle/engine";
-import { VerifyFn } from "../lifecycle/lifecycle";
-import { ClusterControl, NodeLister, localClusterConfig } from "../local/cluster";
+import { localClusterConfig } from "../local/cluster";
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
-import { RunReport, writeJson, writeJunit } from "../reports/report";
-import { Redactor, redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
-import { RunOutcome, SignalSource, noteSignals, runAll, stackName } from "../lifecycle/runner";
+import { redactedDisplay, redactedOutput, runRedactor } from "../reports/redact";
+import { runAll, stackName } from "../lifecycle/runner";
+import { noteSignals } from "../lifecycle/signals";
 import { FOUNDATIONS, foundationStack } from "../lifecycle/foundation";
-import { StateSettings } from "../lifecycle/state";
-import { Toolchain, localEnv } from "../local/toolchain";
-import { failureLines, summaryTable } from "../reports/summary";
-import { Command, LabLog } from "../lifecycle/types";
+import { localEnv } from "../local/toolchain";
+import { Command, RunOutcome } from "../lifecycle/types";
 import { DEFAULTS, Target } from "../../infra/config";
 import * as v from "./validate";
 import { heldSecretProblems } from "./labconfig";
-import { VerifyOptions } from "../verify";
-import { ephemeralStateWarning, leftoversCommand } from "./leftovers";
+import { ephemeralStateWarning } from "./stateWarning";
 import { releaseCluster, startCluster } from "./cluster-guard";
 import { creatingEngine, existingEngine } from "./engines";
-import { EXIT } from "./exit";
-import { verifyUrlCommand } from "./stack-commands";
-import { LabSweeper } from "./sweeps";
+import { EXIT, usageError } from "./exit";
+import { finish } from "./finish";
+import { CliDeps } from "./types";
 import { sweepFor, usesFoundation, workshopFoundation } from "./workshop";
-import { PreflightFn, autoPreflight } from "./auto-preflight";
-
-export { EXIT };
-
-/** The verify settings of a command line (--requests, --traffic-deadline, --[no-]variants). */
-export interface VerifySettings {
-  requests: number;
-  trafficDeadlineMs: number;
-  /** undefined: the default (variants only for the local target). */
-  variants?: boolean;
-}
-
-export interface CliDeps {
-  projectDir: string;
-  env: NodeJS.ProcessEnv;
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** The terminal for the live display; undefined → plain lines (CI). */
-  tty?: NodeJS.WriteStream;
-  engineFactory: (s: StateSettings) => LabEngine;
-  /** The verify checks of one lab, with the command's verify settings. */
-  verify: (...a: [...Parameters<VerifyFn>, VerifySettings]) => ReturnType<VerifyFn>;
-  /** Test seam for `verify --url` (clock). */
-  verifyOptions?: Partial<VerifyOptions>;
-  openLog: (stack: string) => LabLog;
-  signals: SignalSource;
-  exit: (code: number) => void;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  /** The local toolchain file (env.json) as loaded at start; undefined when not loaded (tests). */
-  toolchain?: Toolchain;
-  /** Test seam: the nodes of the local cluster a kubeconfig file names. */
-  listNodes?: NodeLister;
-  /** The lab's own local cluster to start and stop; undefined: none (a joined cluster or aws). */
-  localCluster?: () => ClusterControl | undefined;
-  /** The quota preflight before an aws up/run (aws/preflight.ts); undefined: none (tests). */
-  preflight?: PreflightFn;
-  /** The sweep after each destroy (cli/sweeps.ts); undefined: none (tests). */
-  sweepLab?: LabSweeper;
-  /** Docker credentials for the engine's ECR push (automation/aws/ecrLogin.ts); undefined in tests. */
-  registryLogin?: (region: string) => Promise<{ envVars: Record<string, string> }>;
-}
-
-export function usageError(d: CliDeps, command: string, problems: string[]): number {
-  const n = problems.length;
-  d.err(
-    `lab ${command}: ${n} problem${n === 1 ? "" : "s"}, nothing was created:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
-  );
-  d.err(`Run \`npm run lab -- ${command} --help\` for usage.`);
-  return EXIT.usage;
-}
+import { autoPreflight } from "./auto-preflight";
+import { errorMessage } from "../errors";
+import { CLI_DEFAULTS, CLI_MAX, DEFAULT_TRAFFIC_DEADLINE_MS } from "./defaults";
 
 function display(d: CliDeps): Display {
   return d.tty ? liveDisplay(d.tty, d.now) : plainDisplay((l) => d.out(l), d.now);
 }
 
-export function finish(
-  d: CliDeps,
-  command: Command,
-  o: v.RawOptions,
-  started: number,
-  outcome: RunOutcome,
-  settings: Record<string, unknown>,
-  redactor?: Redactor,
-): number {
-  const { results, interrupted, foundation } = outcome;
-  const passed =
-    (results.length > 0 || foundation !== undefined) &&
-    results.every((r) => r.passed) &&
-    !interrupted &&
-    foundation?.passed !== false;
-  const exitCode = passed ? EXIT.ok : EXIT.failed;
-  // The foundation is a row of its own (first), not one of the labs counted below.
-  const rows = foundation ? [foundation, ...results] : results;
-  d.out(`\n${summaryTable(rows)}`);
-  for (const line of failureLines(rows)) d.out(`  ${line}`);
-  const holding = rows.filter(
-    (r) => r.holdsResources && r.up !== undefined && r.destroy?.status !== "skipped",
-  );
-  if (interrupted && holding.length > 0)
-    d.err(`interrupted: these stacks may still hold resources: ${holding.map((r) => r.stack).join(", ")}`);
-  const report: RunReport = {
-    command,
-    startedAt: new Date(started).toISOString(),
-    finishedAt: new Date(d.now()).toISOString(),
-    passed,
-    interrupted,
-    exitCode,
-    settings,
-    leftovers: outcome.leftovers,
-    foundation,
-    labs: results,
-  };
-  if (o.report) writeJson(o.report, report, redactor);
-  if (o.junit) writeJunit(o.junit, report, redactor);
-  d.out(
-    `${results.filter((r) => r.passed).length} of ${results.length} labs passed${interrupted ? " (interrupted)" : ""}`,
-  );
-  return exitCode;
-}
-
-/** up, verify, destroy, run over attendees (and verify --url without a stack). */
+/** up, verify, destroy, run over attendees. */
 export async function labCommand(command: Command, o: v.RawOptions, given: CliDeps): Promise<number> {
   let d = given;
   const started = d.now();
   const problems = new v.Problems();
-  if (command === "verify" && o.url !== undefined) return verifyUrlCommand(o, d, problems, started);
-  if (command === "destroy" && o.leftovers) return leftoversCommand("destroy", o, d);
   const names = o.foundationOnly ? [] : v.attendees(o, problems);
-  const concurrency = v.positiveInt("--concurrency", o.concurrency, 4, problems, 64);
-  const requests = v.positiveInt("--requests", o.requests, 40, problems);
-  const destroyTries = v.positiveInt("--destroy-tries", o.destroyTries, 3, problems, 10);
-  const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
+  const concurrency = v.positiveInt(
+    "--concurrency",
+    o.concurrency,
+    CLI_DEFAULTS.concurrency,
+    problems,
+    CLI_MAX.concurrency,
+  );
+  const requests = v.positiveInt("--requests", o.requests, CLI_DEFAULTS.requests, problems);
+  const destroyTries = v.positiveInt(
+    "--destroy-tries",
+    o.destroyTries,
+    CLI_DEFAULTS.destroyTries,
+    problems,
+    CLI_MAX.destroyTries,
+  );
+  const trafficDeadlineMs = v.duration(
+    "--traffic-deadline",
+    o.trafficDeadline,
+    DEFAULT_TRAFFIC_DEADLINE_MS,
+    problems,
+  );
   const prefix = v.stackPrefix(o.stackPrefix, problems);
   v.backend(o.backend, problems);
   // verify/destroy act on stacks as they are: their config is the stacks' own, not checked again here.
@@ -196,10 +112,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
       listing,
       out: d.out,
       err: d.err,
-    }).catch(
-      (e: unknown) =>
-        `the preflight could not run (${e instanceof Error ? e.message : String(e)}); --no-preflight skips it`,
-    );
+    }).catch((e: unknown) => `the preflight could not run (${errorMessage(e)}); --no-preflight skips it`);
     if (misfit) {
       d.err(`lab ${command}: ${misfit}`);
       return EXIT.failed;
@@ -293,10 +206,3 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     guard?.off();
   }
 }
-
-/**
- * The workshop's foundation for up/run (sized for every attendee stack of the workshop, not only
- * this command's: a later `up --attendees carol` must not shrink what alice and bob run on) and for
- * destroy (removed once no attendee stack is left); none for verify.
- */
-export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");

@@ -11,7 +11,7 @@ import { repairHalfWritten } from "../lifecycle/halfWritten";
 import { resolveState } from "../lifecycle/state";
 import { TargetEngine, recordedTargets } from "../lifecycle/targets";
 import { Toolchain, toolchainFile } from "../local/toolchain";
-import type { CliDeps } from "./commands";
+import type { CliDeps } from "./types";
 import { EXIT } from "./exit";
 import * as v from "./validate";
 

@@ -12,10 +12,11 @@ import { DEFAULTS, Target } from "../../infra/config";
 import { parseOutputs } from "../lifecycle/outputs";
 import { stackName } from "../lifecycle/runner";
 import { privateDir } from "../lifecycle/state";
-import { CliDeps, usageError } from "./commands";
 import { existingEngine } from "./engines";
-import { EXIT } from "./exit";
+import { EXIT, usageError } from "./exit";
+import { CliDeps } from "./types";
 import * as v from "./validate";
+import { errorMessage } from "../errors";
 
 export interface HandoutOptions extends v.RawOptions {
   out?: string;
@@ -81,7 +82,7 @@ export async function handoutCommand(o: HandoutOptions, d: CliDeps): Promise<num
       );
     } catch (e) {
       failed++;
-      d.err(`${attendee}: no hand-out: ${e instanceof Error ? e.message : String(e)}`);
+      d.err(`${attendee}: no hand-out: ${errorMessage(e)}`);
     }
   }
   d.out(`${names.length - failed} of ${names.length} hand-outs written to ${o.out}`);

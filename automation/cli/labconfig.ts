@@ -5,17 +5,15 @@
  * value never appears in a problem: only its key, or its position on the command line.
  */
 import {
-  ConfigError,
   DEFAULTS,
   DRIVER_KUBECONFIG,
-  LabConfig,
   RawLabConfig,
   TARGETS,
   Target,
   parseLabConfig,
   readKubeconfig,
 } from "../../infra/config";
-import { attendeeProblems } from "../../infra/configRules";
+import { attendeeProblems, ConfigError } from "../../infra/configRules";
 
 /** Keys the driver sets itself: `lab:attendee` per stack, `lab:workshop` from --stack-prefix. */
 const LAB_KEYS = Object.keys(DEFAULTS).filter((k) => k !== "workshop");
@@ -256,5 +254,3 @@ export function planStackConfig(
   }
   return { config, secrets, target, problems };
 }
-
-export type { LabConfig };

@@ -2,17 +2,13 @@
  * `reap --leftovers` and `destroy --leftovers`: destroy exactly the stacks an interrupted or killed
  * run recorded as unfinished in the backend (lifecycle/ledger.ts), through the ordinary destroy
  * path. Meant for an always-run CI step after `lab run`, with the same --backend and --stack-prefix.
- * Also the warning that a CI runner's checkout is a poor home for the state.
  */
-import * as path from "node:path";
-import { CliDeps, labCommand, usageError } from "./commands";
+import { labCommand } from "./commands";
 import { targetEngine } from "./engines";
-import { EXIT } from "./exit";
+import { EXIT, usageError } from "./exit";
+import { CliDeps } from "./types";
 import { findUnfinished } from "../lifecycle/ledger";
 import { foundationStack } from "../lifecycle/foundation";
-import { fileBackendDir } from "../lifecycle/locks";
-import { defaultBackendUrl } from "../lifecycle/state";
-import { Command } from "../lifecycle/types";
 import * as v from "./validate";
 
 export async function leftoversCommand(
@@ -53,28 +49,5 @@ export async function leftoversCommand(
       config: [],
     },
     d,
-  );
-}
-
-/**
- * Under CI, labs that outlive the command (`up`, `run --keep`) with the state in the checkout's
- * default file backend: an ephemeral runner deletes the only record of them when the job ends.
- */
-export function ephemeralStateWarning(
-  command: Command,
-  o: v.RawOptions,
-  env: NodeJS.ProcessEnv,
-  projectDir: string,
-): string | undefined {
-  if (!env.CI || env.CI === "false" || env.CI === "0") return undefined;
-  if (!(command === "up" || (command === "run" && o.keep))) return undefined;
-  const dir = fileBackendDir(o.backend ?? defaultBackendUrl(projectDir));
-  const root = path.resolve(projectDir) + path.sep;
-  if (dir === undefined || !(path.resolve(dir) + path.sep).startsWith(root)) return undefined;
-  return (
-    `warning: CI is set and the lab state is in ${dir}, inside the checkout: an ephemeral CI runner ` +
-    "deletes it when the job ends, and with it the only way to destroy these labs. Pass " +
-    "`--backend <url>` (e.g. s3://<bucket>/lab-state, or a file:// path on a disk that persists) " +
-    "to this and every later lab command (verify, destroy, reap --leftovers)."
   );
 }

@@ -5,11 +5,12 @@
 import { Command as Commander } from "commander";
 import { closeClients } from "../aws/clients";
 import { PreflightInput, preflight, preflightTable } from "../aws/preflight";
-import { TOPOLOGIES, Topology } from "../aws/topology";
 import { parseLabConfig } from "../../infra/config";
 import { rawLabConfig } from "./labconfig";
 import * as v from "./validate";
 import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./aws-io";
+import { TOPOLOGIES, Topology } from "../../infra/workshopConfig";
+import { EXIT } from "./exit";
 
 export interface PreflightOptions extends v.RawOptions {
   topology?: string;
@@ -52,7 +53,7 @@ export async function preflightCommand(o: PreflightOptions, d: AwsCommandDeps): 
     const result = await preflight(parsed.input, clients);
     d.out(preflightTable(result));
     if (o.report) writeReport(o.report, result);
-    return result.fits ? 0 : 1;
+    return result.fits ? EXIT.ok : EXIT.failed;
   } catch (e) {
     return awsFailure(d, "preflight", e);
   } finally {

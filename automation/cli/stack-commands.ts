@@ -8,9 +8,11 @@ import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
 import { LabResult } from "../lifecycle/types";
 import { memoryLog } from "../reports/logs";
 import { verifyUrl } from "../verify";
-import { CliDeps, finish, labCommand, usageError } from "./commands";
+import { labCommand } from "./commands";
 import { targetEngine } from "./engines";
-import { EXIT } from "./exit";
+import { EXIT, usageError } from "./exit";
+import { finish } from "./finish";
+import { CliDeps } from "./types";
 import { leftoversCommand } from "./leftovers";
 import { awsClients, closeClients } from "../aws/clients";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
@@ -19,17 +21,20 @@ import { FOUNDATION } from "../lifecycle/foundation";
 import { stackName } from "../lifecycle/runner";
 import { foundationStack } from "../lifecycle/foundation";
 import * as v from "./validate";
+import { CLI_DEFAULTS, DEFAULT_TRAFFIC_DEADLINE_MS } from "./defaults";
 
-export async function verifyUrlCommand(
-  o: v.RawOptions,
-  d: CliDeps,
-  problems: v.Problems,
-  started: number,
-): Promise<number> {
+export async function verifyUrlCommand(o: v.RawOptions, d: CliDeps): Promise<number> {
+  const started = d.now();
+  const problems = new v.Problems();
   const url = v.url(o.url as string, problems);
   const expect = v.expectArchs(o.expectArch, problems);
-  const requests = v.positiveInt("--requests", o.requests, 40, problems);
-  const trafficDeadlineMs = v.duration("--traffic-deadline", o.trafficDeadline, 10 * 60_000, problems);
+  const requests = v.positiveInt("--requests", o.requests, CLI_DEFAULTS.requests, problems);
+  const trafficDeadlineMs = v.duration(
+    "--traffic-deadline",
+    o.trafficDeadline,
+    DEFAULT_TRAFFIC_DEADLINE_MS,
+    problems,
+  );
   if (o.attendees || o.attendeesFile)
     problems.add("--url checks one endpoint without a stack: drop --attendees/--attendees-file");
   if (problems.list.length > 0) return usageError(d, "verify", problems.list);

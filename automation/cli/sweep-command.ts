@@ -4,9 +4,11 @@
  */
 import { Command as Commander } from "commander";
 import { closeClients } from "../aws/clients";
-import { SweepItem, SweepResult, sweep, sweepTable } from "../aws/sweep";
+import { SweepResult, sweep, sweepTable } from "../aws/sweep";
 import * as v from "./validate";
 import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./aws-io";
+import { SweepItem } from "../aws/sweep-find";
+import { EXIT } from "./exit";
 
 export interface SweepOptions extends v.RawOptions {
   region?: string;
@@ -40,10 +42,10 @@ export async function sweepCommand(o: SweepOptions, d: AwsCommandDeps): Promise<
       d.out(
         `${items.length} resource${items.length === 1 ? "" : "s"} of workshop ${workshop}${items.length > 0 ? "; --delete deletes them" : ""}`,
       );
-      return 0;
+      return EXIT.ok;
     }
     d.out(left.length === 0 ? "nothing left" : `${left.length} left:\n${sweepTable(left)}`);
-    return left.length === 0 ? 0 : 1;
+    return left.length === 0 ? EXIT.ok : EXIT.failed;
   } catch (e) {
     return awsFailure(d, "sweep", e);
   } finally {

@@ -6,7 +6,7 @@
  */
 import { DEFAULTS, Target } from "../../infra/config";
 import { sweep } from "../aws/sweep";
-import { SweepOutcome } from "../lifecycle/lifecycle";
+import { SweepOutcome } from "../lifecycle/types";
 import { configFileValue } from "../lifecycle/targets";
 import { sweepLocalLab } from "../local/sweep";
 

@@ -1,9 +1,8 @@
 /** What a command over attendees adds for the workshop: its foundation, and the sweep after destroys. */
 import { FOUNDATIONS, foundationConfig, foundationStack } from "../lifecycle/foundation";
 import { StackListing } from "../lifecycle/engine";
-import { RunSettings, RunnerDeps } from "../lifecycle/runner";
 import { TargetEngine } from "../lifecycle/targets";
-import { Command } from "../lifecycle/types";
+import { Command, RunSettings, RunnerDeps } from "../lifecycle/types";
 import { LabSweeper } from "./sweeps";
 import * as v from "./validate";
 
@@ -15,6 +14,11 @@ export function usesFoundation(o: v.RawOptions): boolean {
   return FOUNDATIONS && !(o.config ?? []).some((p) => /^(lab:)?kubeconfig=\s*$/.test(p));
 }
 
+/**
+ * The workshop's foundation for up/run (sized for every attendee stack of the workshop, not only
+ * this command's: a later `up --attendees carol` must not shrink what alice and bob run on) and for
+ * destroy (removed once no attendee stack is left); none for verify.
+ */
 export function workshopFoundation(
   command: Command,
   prefix: string,

@@ -6,8 +6,7 @@
 import { PendingOperation } from "./engine";
 import { explain } from "./errors";
 import { Lab } from "./lab";
-import type { LabDeps, LabPlan } from "./lifecycle";
-import { StepResult } from "./types";
+import { LabDeps, LabPlan, StepResult } from "./types";
 
 /** What a cancelled update of a lab that existed before says (summary, report, JUnit). */
 export const LEFT_AS_IT_WAS = "update cancelled, lab left as it was";

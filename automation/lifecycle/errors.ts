@@ -6,6 +6,7 @@ import {
   StackNotFoundError,
 } from "@pulumi/pulumi/automation";
 import { StackMissingError } from "./engine";
+import { errorMessage } from "../errors";
 
 /**
  * The lines of a CLI error worth showing: Pulumi's `error:` lines, each with the `- …` list that
@@ -65,5 +66,5 @@ export function explain(e: unknown, stack: string): string {
     const text = essence(e.message.replace(/^code: -?\d+\s*/m, ""));
     return hint ? `${text} | ${hint}` : text;
   }
-  return e instanceof Error ? e.message : String(e);
+  return errorMessage(e);
 }

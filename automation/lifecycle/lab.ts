@@ -1,8 +1,7 @@
 /** One lab's running record: its result, its log and progress lines, its engine hooks and steps. */
 import { OpHooks } from "./engine";
 import { explain } from "./errors";
-import type { LabDeps, LabPlan } from "./lifecycle";
-import { LabResult, Phase, StepResult } from "./types";
+import { LabDeps, LabPlan, LabResult, Phase, StepResult } from "./types";
 
 export class Lab {
   readonly result: LabResult;

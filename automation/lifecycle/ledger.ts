@@ -22,6 +22,7 @@ import { LabEngine, OpHooks } from "./engine";
 import { ForwardingEngine } from "./forwarding";
 import { foundationStack } from "./foundation";
 import { Command, LabLog, LabResult } from "./types";
+import { errorMessage } from "../errors";
 
 export const UNFINISHED_TAG = "multiarch-lab:unfinished";
 
@@ -47,7 +48,7 @@ export async function clearUnfinished(engine: LabEngine, stack: string): Promise
     await engine.removeTag(stack, UNFINISHED_TAG);
     return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return errorMessage(e);
   }
 }
 
@@ -138,7 +139,7 @@ class RecordingEngine extends ForwardingEngine {
       await markUnfinished(this.e, stack, this.value);
       this.recorded.add(stack);
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       // Destroying still helps; an update the record does not cover could leak resources unseen.
       if (op === "destroy") this.log.write(`\n!!! could not record the stack as unfinished: ${why}\n`);
       else

@@ -3,69 +3,10 @@
  * → remove. For `run`, destroy happens whatever up or verify did, unless `--keep`; a cancel
  * (first SIGINT/SIGTERM) stops the update and still destroys.
  */
-import { LabEngine } from "./engine";
 import { Lab } from "./lab";
 import { LEFT_AS_IT_WAS, destroyWithRetries, settleCancelled } from "./destroy";
 import { LabOutputs, parseOutputs } from "./outputs";
-import { Command, LabLog, LabResult, ProgressSink, StepResult, VerifyStepResult } from "./types";
-import { CheckResult } from "../verify/types";
-
-/** Which lab is being verified (names its verify containers). */
-export interface LabRef {
-  attendee: string;
-  stack: string;
-}
-
-export type VerifyFn = (
-  outputs: LabOutputs,
-  signal: AbortSignal,
-  note: (text: string) => void,
-  lab: LabRef,
-) => Promise<CheckResult[]>;
-
-export interface LabPlan {
-  command: Command;
-  attendee: string;
-  stack: string;
-  /** Stack config (full keys), `lab:attendee` included. */
-  config: Record<string, string>;
-  /** Secret stack config (full keys), set encrypted; never printed. */
-  secrets?: Record<string, string>;
-  keep: boolean;
-  /** Run a preview first to know the step total (progress only). */
-  preview: boolean;
-  destroyTries: number;
-  retryDelayMs: number;
-  /** The stack held resources before this command: a cancel must never destroy it. */
-  existed?: boolean;
-}
-
-export { LEFT_AS_IT_WAS };
-
-export interface LabDeps {
-  engine: LabEngine;
-  verify: VerifyFn;
-  progress: ProgressSink;
-  log: LabLog;
-  /** Aborted by the first SIGINT/SIGTERM. */
-  cancel: AbortSignal;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  /** Told when the stack may start holding resources, and when it no longer does. */
-  holding?: (stack: string, holds: boolean) => void;
-  /**
-   * After a destroy: finds what the live system still holds of the lab by its names and labels
-   * (local: namespace, registry tags; aws: the tag sweep), removes it, and says what is left.
-   */
-  sweep?: (lab: LabRef) => Promise<SweepOutcome>;
-}
-
-export interface SweepOutcome {
-  /** What was found (and removed), e.g. `namespace lab-alice`. */
-  found: string[];
-  /** What could not be removed. */
-  left: string[];
-}
+import { LabDeps, LabPlan, LabResult, StepResult, VerifyStepResult } from "./types";
 
 function cancelledResult(lab: Lab, p: LabPlan): LabResult {
   const c: StepResult = { status: "cancelled", durationMs: 0, note: "not started" };

@@ -25,6 +25,7 @@ import { secretConfigKeys, setSecretConfig } from "./secretConfig";
 import { LockReport, breakStaleLocks } from "./locks";
 import { endOrphans } from "../local/orphans";
 import { hangupProofRoot, resolveCli } from "./hangup";
+import { errorMessage } from "../errors";
 
 export interface EngineSettings {
   workDir: string;
@@ -35,7 +36,7 @@ export interface EngineSettings {
 }
 
 function describeCliError(e: unknown): Error {
-  const text = e instanceof Error ? e.message : String(e);
+  const text = errorMessage(e);
   if (/ENOENT/.test(text)) {
     return new EngineUnavailableError(
       "the Pulumi CLI was not found on PATH. Install it (https://www.pulumi.com/docs/install/), " +

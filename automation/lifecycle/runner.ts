@@ -9,51 +9,11 @@
 import pLimit from "p-limit";
 import { LabEngine, StackListing } from "./engine";
 import { clearUnfinished, record, recordingEngine, stillUnfinished } from "./ledger";
-import { LabDeps, LabPlan, VerifyFn, runLab } from "./lifecycle";
-import { SignalSource, signalHandler } from "./signals";
+import { runLab } from "./lifecycle";
+import { signalHandler } from "./signals";
 import { FOUNDATION, foundationStack } from "./foundation";
-import { LabLog, LabResult, ProgressSink } from "./types";
-
-export { SignalSource, noteSignals, processSignals } from "./signals";
-
-/** One command over many attendees: the per-lab plan's shared fields, plus the fan-out. */
-export type RunSettings = Pick<
-  LabPlan,
-  "command" | "secrets" | "keep" | "preview" | "destroyTries" | "retryDelayMs"
-> & {
-  attendees: string[];
-  prefix: string;
-  concurrency: number;
-  /** Stack config shared by all (lab:workshop and lab:attendee are added per stack). */
-  config: Record<string, string>;
-  /** The workshop's foundation stack and its config; undefined: each lab is self-contained. */
-  foundation?: { stack: string; config: Record<string, string> };
-};
-
-export interface RunnerDeps {
-  engine: LabEngine;
-  verify: VerifyFn;
-  progress: ProgressSink;
-  openLog: (stack: string) => LabLog;
-  signals: SignalSource;
-  /** Immediate exit (second signal). */
-  exit: (code: number) => void;
-  /** Messages for the person running it (stderr). */
-  say: (text: string) => void;
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  /** The live-system sweep after each destroy (lifecycle.ts); undefined: none. */
-  sweep?: LabDeps["sweep"];
-}
-
-export interface RunOutcome {
-  results: LabResult[];
-  /** The workshop foundation's up (before the labs) or destroy (after them), when it ran. */
-  foundation?: LabResult;
-  interrupted: boolean;
-  /** Lab stacks found holding resources before this run started. */
-  leftovers: StackListing[];
-}
+import { LabPlan, LabResult, RunOutcome, RunSettings, RunnerDeps } from "./types";
+import { errorDetail, errorMessage } from "../errors";
 
 export function stackName(prefix: string, attendee: string): string {
   return `${prefix}-${attendee}`;
@@ -79,7 +39,7 @@ async function clearDeadRuns(s: RunSettings, d: RunnerDeps): Promise<Set<string>
         if (l.broken) unlocked.add(stack);
       }
     } catch (e) {
-      d.say(`warning: ${stack}: could not check its locks: ${e instanceof Error ? e.message : String(e)}`);
+      d.say(`warning: ${stack}: could not check its locks: ${errorMessage(e)}`);
     }
   }
   try {
@@ -89,9 +49,7 @@ async function clearDeadRuns(s: RunSettings, d: RunnerDeps): Promise<Set<string>
         `ended ${ended.length} orphaned engine process(es) of a dead run:\n${ended.map((l) => `  ${l}`).join("\n")}`,
       );
   } catch (e) {
-    d.say(
-      `warning: could not look for orphaned engine processes: ${e instanceof Error ? e.message : String(e)}`,
-    );
+    d.say(`warning: could not look for orphaned engine processes: ${errorMessage(e)}`);
   }
   return unlocked;
 }
@@ -108,7 +66,7 @@ export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome>
     try {
       leftovers = await findLeftovers(d.engine, s.prefix);
     } catch (e) {
-      d.say(`warning: could not list existing stacks: ${e instanceof Error ? e.message : String(e)}`);
+      d.say(`warning: could not list existing stacks: ${errorMessage(e)}`);
     }
     const existed = new Set(leftovers.map((l) => l.name));
     if (creating && leftovers.length > 0) {
@@ -129,9 +87,7 @@ export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome>
       try {
         await d.engine.setup();
       } catch (e) {
-        d.say(
-          `warning: installing plugins up front failed (each update will try): ${e instanceof Error ? e.message : e}`,
-        );
+        d.say(`warning: installing plugins up front failed (each update will try): ${errorMessage(e)}`);
       }
     }
     const st = { cancel, holding, recorded, existed, unlocked };
@@ -226,7 +182,7 @@ async function runOne(plan: LabPlan, d: RunnerDeps, st: RunState): Promise<LabRe
     });
   } catch (e) {
     // A bug in the driver must not stop the other labs.
-    const error = `driver error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    const error = `driver error: ${errorDetail(e)}`;
     log.write(`\n!!! ${error}\n`);
     d.progress.phase(attendee, "failed", error);
     result = {

@@ -5,12 +5,7 @@
  * SIGHUP is a closed terminal (SSH dropped, tab closed): nobody is left to press Ctrl+C again, so it
  * is a cancel like SIGTERM; the Pulumi CLI ignores it (hangup.ts) and gets the cancel from us.
  */
-import type { RunSettings, RunnerDeps } from "./runner";
-
-export interface SignalSource {
-  /** Calls `handler` on each SIGINT/SIGTERM/SIGHUP; returns an unsubscribe function. */
-  on(handler: (signal: string) => void): () => void;
-}
+import type { RunSettings, RunnerDeps, SignalSource } from "./types";
 
 export const CANCEL_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 

@@ -12,6 +12,7 @@ import { ARCHS } from "../../infra/arch";
 import { Toolchain, labCacheDir } from "./toolchain";
 import { clusterFromKubeconfig } from "../verify/kube";
 import { NodeInfo } from "../verify/types";
+import { errorMessage } from "../errors";
 
 /** Lists the nodes of the cluster a kubeconfig file names. */
 export type NodeLister = (kubeconfigFile: string) => Promise<NodeInfo[]>;
@@ -46,7 +47,7 @@ export async function localClusterConfig(
   try {
     nodes = await listNodes(kubeconfig);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     return {
       config: {},
       problems: [

@@ -10,7 +10,7 @@ import * as http from "node:http";
 import type { CoreV1Api } from "@kubernetes/client-node";
 import { CACHE_TAG, labLabels, labNames } from "../../infra/names";
 import { deletePushedImage } from "../../infra/localRegistry";
-import type { SweepOutcome } from "../lifecycle/lifecycle";
+import type { SweepOutcome } from "../lifecycle/types";
 
 export interface LocalSweepTarget {
   workshop: string;

@@ -12,6 +12,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { errorMessage } from "../errors";
 
 export interface ToolchainFile {
   path: string[];
@@ -54,7 +55,7 @@ export function parseToolchainFile(text: string): { file?: ToolchainFile; proble
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { problems: [`not JSON (${e instanceof Error ? e.message : String(e)})`] };
+    return { problems: [`not JSON (${errorMessage(e)})`] };
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     return { problems: ['not a JSON object of the form {"path": [...], "env": {...}}'] };

@@ -3,6 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LabLog } from "../lifecycle/types";
 
+/** Where the per-lab logs go: `.lab-logs/` of the project. */
+export const defaultLogDir = (projectDir: string): string => path.join(projectDir, ".lab-logs");
+
 export function fileLog(dir: string, stack: string): LabLog {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${stack}.log`);

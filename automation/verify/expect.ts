@@ -7,7 +7,7 @@
  */
 import { APP_DEFAULTS } from "../../infra/appConfig";
 import { UNAME_ARCH } from "../../infra/arch";
-import type { Answer } from "./traffic";
+import { Answer } from "./types";
 
 export interface AppExpectation {
   /** The path requested (lab:checkPath). */

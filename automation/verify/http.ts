@@ -6,7 +6,7 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
-import { Answer } from "./traffic";
+import { Answer } from "./types";
 
 export interface Clock {
   now(): number;

@@ -17,12 +17,13 @@ import { runImageCheck } from "./image";
 import { Clock, RETRY_GRACE_MS, STABLE_ANSWERS, pollUntilStable, realClock, sample } from "./http";
 import { Cluster, clusterFromKubeconfig } from "./kube";
 import { checkNodes } from "./nodes";
-import { PlacementMode, checkPods, podsSettling } from "./pods";
+import { checkPods, podsSettling } from "./pods";
 import { runPodsHttpCheck } from "./podsHttp";
 import { ARCHS, UNAME_ARCH } from "../../infra/arch";
 import { TrafficExpectation, checkTraffic, expectedArchs } from "./traffic";
-import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped } from "./types";
+import { CheckResult, KubeArch, NodeInfo, PodInfo, failed, skipped, PlacementMode } from "./types";
 import { VariantsDeps, runVariantsCheck } from "./variants";
+import { errorMessage } from "../errors";
 
 /** Why the local target's cluster checks are skipped (reported, never passed). */
 export const LOCAL_NO_CLUSTER = "target local has no cluster (lab:kubeconfig is empty)";
@@ -46,10 +47,6 @@ export interface VerifyOptions {
   variantsDeadlineMs?: number;
   /** Test seam: the variants check's docker runner, HTTP client and clock. */
   variantsDeps?: Partial<VariantsDeps>;
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Pods listed again every 2 s while they settle (podsSettling), within the traffic deadline. */
@@ -204,9 +201,9 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
     pods = await withPreviousLogs(cluster, namespace, pods);
     results.push(checkPods(pods, nodes, placement, out.replicas ?? 1, clusterArchs));
   } catch (e) {
-    const evidence = { error: errText(e), namespace, podSelector: selector };
-    if (!nodes) results.push(failed("nodes", `could not list nodes: ${errText(e)}`, evidence));
-    results.push(failed("pods", `could not list pods: ${errText(e)}`, evidence));
+    const evidence = { error: errorMessage(e), namespace, podSelector: selector };
+    if (!nodes) results.push(failed("nodes", `could not list nodes: ${errorMessage(e)}`, evidence));
+    results.push(failed("pods", `could not list pods: ${errorMessage(e)}`, evidence));
   }
   if (cluster && nodes && pods) {
     o.note?.(`pods-http: asking each Ready pod for ${answer.checkPath} through the API server`);

@@ -8,8 +8,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { CoreV1Api, KubeConfig, V1ContainerStatus, V1Node, V1Pod } from "@kubernetes/client-node";
 import { ARCH_KEY } from "../../infra/arch";
-import type { Answer } from "./traffic";
-import { ContainerInfo, NodeInfo, PodInfo } from "./types";
+import { ContainerInfo, NodeInfo, PodInfo, Answer } from "./types";
 
 export interface Cluster {
   nodes(): Promise<NodeInfo[]>;

@@ -7,11 +7,18 @@
  * with why (crash.ts): an image lacking the node's platform reads "image has no linux/arm64 variant".
  */
 import { ARCHS } from "../../infra/arch";
-import { Placement } from "../../infra/config";
 import { crashText, isCrashing } from "./crash";
-import { CheckResult, NodeInfo, PodInfo, Taint, Toleration, failed, passed, skipped } from "./types";
-
-export type PlacementMode = Placement;
+import {
+  CheckResult,
+  NodeInfo,
+  PlacementMode,
+  PodInfo,
+  Taint,
+  Toleration,
+  failed,
+  passed,
+  skipped,
+} from "./types";
 
 function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;

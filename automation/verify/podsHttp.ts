@@ -19,9 +19,7 @@ import {
 } from "./expect";
 import { Clock, realClock } from "./http";
 import type { Cluster } from "./kube";
-import { PlacementMode } from "./pods";
-import type { Answer } from "./traffic";
-import { CheckResult, NodeInfo, PodInfo, failed, passed, skipped } from "./types";
+import { CheckResult, NodeInfo, PodInfo, failed, passed, skipped, Answer, PlacementMode } from "./types";
 
 /** One pod's answer: the evidence the verdict rests on. */
 export interface PodAnswer {

@@ -15,16 +15,7 @@ import {
   isHelloCheck,
   readHello,
 } from "./expect";
-import { PlacementMode } from "./pods";
-import { CheckResult, NodeInfo, PodInfo, failed, passed } from "./types";
-
-/** One HTTP exchange with the service. */
-export interface Answer {
-  status?: number;
-  body?: string;
-  /** Transport error (connection refused, timeout…). */
-  error?: string;
-}
+import { Answer, CheckResult, NodeInfo, PlacementMode, PodInfo, failed, passed } from "./types";
 
 export interface TrafficExpectation {
   /** Architectures (uname spelling) that must answer; only these may answer. */

@@ -1,4 +1,5 @@
 import { Arch } from "../../infra/arch";
+import { Placement } from "../../infra/config";
 
 /** What every verify check returns: a verdict, one line saying why, and the evidence behind it. */
 export type CheckName = "image" | "variants" | "nodes" | "pods" | "pods-http" | "traffic";
@@ -83,3 +84,14 @@ export function skipped(
 ): CheckResult {
   return { name, status: "skipped", summary, evidence };
 }
+
+/** One HTTP exchange with the service. */
+export interface Answer {
+  status?: number;
+  body?: string;
+  /** Transport error (connection refused, timeout…). */
+  error?: string;
+}
+
+/** Where the app's pods are placed (the program's `lab:placement`). */
+export type PlacementMode = Placement;

@@ -4,8 +4,7 @@
  */
 import { Arch, UNAME_ARCH } from "../../infra/arch";
 import { AppExpectation, answerProblem, isHelloCheck } from "./expect";
-import { Answer } from "./traffic";
-import { CheckResult, failed, passed } from "./types";
+import { CheckResult, failed, passed, Answer } from "./types";
 
 export interface VariantVerdict {
   platform: string;

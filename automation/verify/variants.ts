@@ -24,9 +24,9 @@ import { ContainerSpec, ContainerState, DockerRunner, dockerCli } from "./docker
 import { AppExpectation } from "./expect";
 import { Clock, getOnce, realClock } from "./http";
 import { RegistryCredentials, fetchManifest, parseImageRef } from "./registry";
-import { Answer } from "./traffic";
-import { CheckResult, failed } from "./types";
+import { CheckResult, failed, Answer } from "./types";
 import { VariantRun, checkVariants, judgeVariant, seconds } from "./variantVerdict";
+import { errorMessage } from "../errors";
 
 export const SETUP_HINT = "run `npm run setup:local` (it starts the Docker Engine and the local registry)";
 
@@ -121,11 +121,9 @@ function excerpt(body: string | undefined): unknown {
   }
 }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-
 /** The lab's dockerd before it had a bridge (LAB_DOCKER_BRIDGE=none) cannot publish a port. */
 function runHint(e: unknown): string {
-  return /network bridge not found|no such network/i.test(message(e))
+  return /network bridge not found|no such network/i.test(errorMessage(e))
     ? "; the Docker Engine has no bridge network: run `npm run setup:local` (it restarts the lab's dockerd with one)"
     : "";
 }
@@ -148,7 +146,7 @@ async function start(spec: ContainerSpec, d: VariantsDeps, signal?: AbortSignal)
   try {
     return await d.docker.run(spec, signal);
   } catch (e) {
-    if (!/address already in use|port is already allocated/i.test(message(e))) throw e;
+    if (!/address already in use|port is already allocated/i.test(errorMessage(e))) throw e;
     await d.docker.remove(spec.name).catch(() => undefined);
     return d.docker.run(spec, signal);
   }
@@ -222,7 +220,7 @@ async function runOne(
     try {
       r.containerId = await start(spec, d, o.signal);
     } catch (e) {
-      last = { error: `docker run failed: ${message(e)}${runHint(e)}` };
+      last = { error: `docker run failed: ${errorMessage(e)}${runHint(e)}` };
       return r;
     }
     const started = d.clock.now();
@@ -232,7 +230,7 @@ async function runOne(
       r.hostPort = await d.docker.hostPort(r.containerId, port);
     } catch (e) {
       // No published port: it exited at once (docker port has nothing for a stopped container).
-      last = { error: (await exitProblem(r, d, {})) ?? `cannot read its published port: ${message(e)}` };
+      last = { error: (await exitProblem(r, d, {})) ?? `cannot read its published port: ${errorMessage(e)}` };
     }
     if (r.hostPort !== undefined)
       last = await poll(r, `http://127.0.0.1:${r.hostPort}${t.checkPath ?? "/hello"}`, started, o, d);
@@ -247,7 +245,7 @@ async function runOne(
       await d.docker.remove(name);
       if (r.containerId) r.removedAt = new Date(d.clock.now()).toISOString();
     } catch (e) {
-      r.removeError = message(e);
+      r.removeError = errorMessage(e);
     }
   }
 }
@@ -279,9 +277,9 @@ export async function runVariantsCheck(
   try {
     context.engine = await d.docker.ping(o.signal);
   } catch (e) {
-    return failed("variants", `cannot run containers: ${message(e)}; ${SETUP_HINT}`, {
+    return failed("variants", `cannot run containers: ${errorMessage(e)}; ${SETUP_HINT}`, {
       ...context,
-      error: message(e),
+      error: errorMessage(e),
     });
   }
   const digests = await d.resolve(t.imageRef, t.credentials, o.signal);

@@ -4,7 +4,7 @@
  * look-alike or another workshop's resources.
  */
 import * as assert from "node:assert/strict";
-import { sweep, sweepLab, SweepItem } from "../../automation/aws/sweep";
+import { sweep, sweepLab } from "../../automation/aws/sweep";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +14,7 @@ import { FakeEngine } from "./fake-engine";
 import { runCli } from "./harness";
 import { Made, createLab, labTagsOf, stillThere } from "./aws-fixtures";
 import { Moto, REGION, startMoto } from "./aws-moto";
+import { SweepItem } from "../../automation/aws/sweep-find";
 
 const idsByKind = (items: SweepItem[]): Made => {
   const out: Made = {};

@@ -4,8 +4,8 @@
 // port. Its `get` is the check's HTTP client: it reaches a container only through a published port,
 // and only the service's own port answers behind it (the userland proxy hangs up otherwise).
 import { ContainerSpec, ContainerState, DockerRunner } from "../../automation/verify/docker";
-import { Answer } from "../../automation/verify/traffic";
 import { VariantsDeps } from "../../automation/verify/variants";
+import { Answer } from "../../automation/verify/types";
 
 /** What a container of `platform` answers on its n-th request. */
 export type Answering = (platform: string, attempt: number) => Answer;

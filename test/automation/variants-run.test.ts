@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { DockerUnavailableError } from "../../automation/verify/docker";
 import { Clock } from "../../automation/verify/http";
-import { Answer } from "../../automation/verify/traffic";
 import { VariantsDeps, runVariantsCheck } from "../../automation/verify/variants";
 import { Answering, FakeDocker } from "./fake-docker";
+import { Answer } from "../../automation/verify/types";
 
 const AMD = `sha256:${"a".repeat(64)}`;
 const ARM = `sha256:${"b".repeat(64)}`;

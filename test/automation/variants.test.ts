@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import * as os from "node:os";
 import { AppProcess, startApp } from "../../app/test/support/app-process";
-import { Answer } from "../../automation/verify/traffic";
 import { ContainerSpec, DockerRunner } from "../../automation/verify/docker";
 import {
   containerName,
@@ -13,6 +12,7 @@ import {
 } from "../../automation/verify/variants";
 import { checkVariants, judgeVariant } from "../../automation/verify/variantVerdict";
 import { Pusher, registryAvailable, startRegistry } from "./registry-support";
+import { Answer } from "../../automation/verify/types";
 
 const AMD = `sha256:${"a".repeat(64)}`;
 const ARM = `sha256:${"b".repeat(64)}`;

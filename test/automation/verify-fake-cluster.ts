@@ -5,8 +5,7 @@
  */
 import { getOnce } from "../../automation/verify/http";
 import { Cluster } from "../../automation/verify/kube";
-import { Answer } from "../../automation/verify/traffic";
-import { NodeInfo, PodInfo } from "../../automation/verify/types";
+import { NodeInfo, PodInfo, Answer } from "../../automation/verify/types";
 
 export interface FakeClusterOptions {
   nodes: NodeInfo[];
