@@ -1,5 +1,5 @@
 import { fakeDigest, ofType, one, resetMocks, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { App, AppArgs } from "../infra/app";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,5 +1,5 @@
 import { ofType, one, recorded, resetMocks, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import {
   attendeeConfig,

@@ -1,7 +1,7 @@
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { httpGet, localPulls, missingLocalPulls, RegistryGet } from "../infra/baseImages";
 import { parseDockerfile, resolveStages } from "../infra/dockerfile";
-import { Pusher, Registry, requireRegistry, startRegistry } from "./automation/registry-support";
+import { Pusher, Registry, requireRegistry, startRegistry } from "./automation/support/registry";
 
 const REG = "127.0.0.1:5999";
 const BOTH = ["linux/amd64", "linux/arm64"];

@@ -1,5 +1,5 @@
 import { ACCOUNT, ofType, one, recorded, Recorded, resetMocks, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as aws from "@pulumi/aws";
 import { Cluster, ClusterArgs, clusterNodeGroupSpecs, NODE_POLICIES } from "../infra/cluster";
 import { parseLabConfig } from "../infra/config";

@@ -1,5 +1,5 @@
 import "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS, parseLabConfig, readLabConfig } from "../infra/config";
 import { ConfigError } from "../infra/configRules";

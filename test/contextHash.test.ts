@@ -1,7 +1,7 @@
 // The image's name and content-addressed tag: the repository is named after the service's directory
 // (lab:appDir), the tag is a hash of what the build takes in, with .dockerignore applied as BuildKit
 // applies it (so an edit the build never sees keeps the tag, and any edit it sees changes it).
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

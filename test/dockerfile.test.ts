@@ -1,4 +1,4 @@
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import {

@@ -9,7 +9,7 @@ import {
   resetMocks,
   settle,
 } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, valueOf } from "./support/outputs";
 import { awsConfig, loadProgram } from "./support/program";

@@ -1,5 +1,5 @@
 import { ofType, resetMocks, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { attendeeConfig, FOUNDATION, foundationOutputs, holdFoundation } from "./support/foundation";
 import { loadProgram } from "./support/program";

@@ -10,7 +10,7 @@ import {
   resetMocks,
   settle,
 } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { buildArgsFor } from "../infra/buildInputs";
 import { digestRef, fullTag, Image, lifecyclePolicy } from "../infra/image";
 import { ImageArgs } from "../infra/imageTypes";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { MANIFEST_TYPES } from "../automation/verify/registry";
 import { registryTags } from "../automation/local/sweep";
 import { deletePushedImage } from "../infra/localRegistry";
-import { Pusher, Registry, startRegistry, requireRegistry } from "./automation/registry-support";
+import { Pusher, Registry, startRegistry, requireRegistry } from "./automation/support/registry";
 
 const REPO = "lab-alice/hello";
 

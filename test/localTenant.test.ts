@@ -1,5 +1,5 @@
 import { ofType, one, resetMocks, SA_TOKEN, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

@@ -1,4 +1,4 @@
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { createHash } from "crypto";
 import { parseLabConfig } from "../infra/config";
 import { ATTENDEE_MAX_LENGTH, WORKSHOP_MAX_LENGTH } from "../infra/configRules";

@@ -1,6 +1,6 @@
 import { NOT_OFFERED, ofType, one, recordedCalls, resetMocks, settle, ZONES } from "./support/mocks";
 import { pickZones } from "../infra/zones";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { Network, subnetPlan } from "../infra/network";
 import { valueOf } from "./support/outputs";
 

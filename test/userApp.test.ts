@@ -1,6 +1,6 @@
 /** The user's own service: the app keys through the whole program, the App and the Image. */
 import { ofType, one, recorded, resetMocks, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";

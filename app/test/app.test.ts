@@ -14,7 +14,7 @@ import {
   startApp,
   tryConnect,
   type Exit,
-} from "./support/app-process";
+} from "./support/appProcess";
 
 // What `uname -m` prints on the lab's two architectures, written out here rather than taken from the code.
 const UNAME: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };

@@ -5,8 +5,8 @@
  */
 import { table } from "../reports/summary";
 import { AwsClients, awsClients, closeClients } from "./clients";
-import { DeleteOptions, deleteLabResources } from "./sweep-delete";
-import { SweepItem, findLabResources } from "./sweep-find";
+import { DeleteOptions, deleteLabResources } from "./sweepDelete";
+import { SweepItem, findLabResources } from "./sweepFind";
 import * as eks from "@aws-sdk/client-eks";
 import { paginateGetResources } from "@aws-sdk/client-resource-groups-tagging-api";
 import { LabSelector, TAG_KEYS, belongsTo, requiredTags, tagMap } from "./tags";

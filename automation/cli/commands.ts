@@ -1,6 +1,6 @@
 /**
  * The command over attendees (up, verify, destroy, run) after commander has parsed the line; the
- * others are in stack-commands.ts, and the engines per target in engines.ts. Each returns the exit code.
+ * others are in stackCommands.ts, and the engines per target in engines.ts. Each returns the exit code.
  */
 import { localClusterConfig } from "../local/cluster";
 import { Display, liveDisplay, plainDisplay } from "../reports/progress";
@@ -14,13 +14,13 @@ import { DEFAULTS, Target } from "../../infra/config";
 import * as v from "./validate";
 import { heldSecretProblems } from "./labconfig";
 import { ephemeralStateWarning } from "./stateWarning";
-import { releaseCluster, startCluster } from "./cluster-guard";
+import { releaseCluster, startCluster } from "./clusterGuard";
 import { creatingEngine, existingEngine } from "./engines";
 import { EXIT, usageError } from "./exit";
 import { finish } from "./finish";
 import { CliDeps } from "./types";
 import { sweepFor, usesFoundation, workshopFoundation } from "./workshop";
-import { autoPreflight } from "./auto-preflight";
+import { autoPreflight } from "./autoPreflight";
 import { errorMessage } from "../errors";
 import { CLI_DEFAULTS, CLI_MAX, DEFAULT_TRAFFIC_DEADLINE_MS } from "./defaults";
 

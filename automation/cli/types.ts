@@ -5,7 +5,7 @@ import { LabLog, SignalSource, VerifyFn } from "../lifecycle/types";
 import { ClusterControl, NodeLister } from "../local/cluster";
 import { Toolchain } from "../local/toolchain";
 import { VerifyOptions } from "../verify";
-import { PreflightFn } from "./auto-preflight";
+import { PreflightFn } from "./autoPreflight";
 import { LabSweeper } from "./sweeps";
 
 /** The verify settings of a command line (--requests, --traffic-deadline, --[no-]variants). */

@@ -1,11 +1,11 @@
 /** `list` and the selection behind `reap`: lab stacks with their attendee, age, last result and URL. */
 import pLimit from "p-limit";
-import { formatAge } from "../cli/duration";
 import { LabEngine } from "./engine";
 import { explain } from "./errors";
 import { table } from "../reports/summary";
 import { CREATED_TAG, TARGET_TAG, configFileTarget } from "./targets";
 import { FOUNDATION, foundationStack } from "./foundation";
+import { formatAge } from "../reports/format";
 
 export interface LabStackInfo {
   stack: string;

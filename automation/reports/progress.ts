@@ -3,8 +3,8 @@
  * terminal by log-update; in CI (no TTY) a plain line on each phase change instead.
  */
 import logUpdate from "log-update";
-import { formatDuration } from "../cli/duration";
 import { Phase, ProgressSink } from "../lifecycle/types";
+import { formatDuration } from "./format";
 
 interface Row {
   attendee: string;

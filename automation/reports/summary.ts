@@ -1,6 +1,6 @@
 /** The closing table: attendee, up, verify, destroy, durations, URL. */
-import { formatDuration } from "../cli/duration";
 import { LabResult, StepResult } from "../lifecycle/types";
+import { formatDuration } from "./format";
 
 function cell(s: StepResult | undefined): string {
   if (!s) return "-";

@@ -1,7 +1,7 @@
 // The image check on ECR: a fresh token from ecr:GetAuthorizationToken (a REAL moto server on
 // loopback, reached through AWS_ENDPOINT_URL like every AWS SDK v3 call) is what the manifest
 // request authenticates with; the stack outputs carry no password.
-import * as assert from "node:assert/strict";
+import assert from "node:assert/strict";
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -12,8 +12,8 @@ import { parseOutputs } from "../../automation/lifecycle/outputs";
 import { ecrRegistry, ecrToken } from "../../automation/verify/ecr";
 import { runImageCheck } from "../../automation/verify/image";
 import { MANIFEST_TYPES, fetchManifest } from "../../automation/verify/registry";
-import { runCli } from "./harness";
-import { freePort } from "./registry-support";
+import { runCli } from "./support/harness";
+import { freePort } from "./support/registry";
 
 const HOST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 /** What moto answers: `AWS:<account>-auth-token`. */

@@ -48,7 +48,7 @@ describe("LocalLabEngine (stand-in pulumi CLI)", function () {
   before(() => {
     fs.mkdirSync(bin);
     fs.mkdirSync(state);
-    fs.copyFileSync(path.join(__dirname, "fake-pulumi.js"), path.join(bin, "pulumi"));
+    fs.copyFileSync(path.join(__dirname, "support", "fakePulumi.js"), path.join(bin, "pulumi"));
     fs.chmodSync(path.join(bin, "pulumi"), 0o755);
     process.env.PATH = `${bin}:${path.dirname(process.execPath)}:${savedPath}`;
   });

@@ -1,4 +1,4 @@
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { CommandError } from "@pulumi/pulumi/automation";
 import { explain, pullFailureHint } from "../../automation/lifecycle/errors";
 

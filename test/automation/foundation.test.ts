@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FakeEngine } from "./fake-engine";
-import { FakeSignals, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { FakeSignals, runCli } from "./support/harness";
 import { UNFINISHED_TAG } from "../../automation/lifecycle/ledger";
 
 const LOCAL = ["--target", "local"];

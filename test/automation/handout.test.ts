@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { TARGET_TAG } from "../../automation/lifecycle/targets";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
 
 describe("lab handout (fake engine)", () => {
   it("writes each attendee's URL, kubeconfig (the namespace-scoped one) and README", async () => {

@@ -7,7 +7,7 @@ import * as net from "node:net";
 import { requiredPlatforms, verifyLab } from "../../automation/verify";
 import { runImageCheck } from "../../automation/verify/image";
 import { parseImageRef } from "../../automation/verify/registry";
-import { CREDS, Pusher, Registry, freePort, startRegistry, requireRegistry } from "./registry-support";
+import { CREDS, Pusher, Registry, freePort, startRegistry, requireRegistry } from "./support/registry";
 
 describe("verify image (real registry on loopback)", function () {
   this.timeout(60_000);

@@ -1,8 +1,8 @@
 // The lifecycle through the real CLI entry, against a fake engine: ordering, concurrency, destroy
 // whatever happened, --keep, destroy retries, removal, exit codes.
 import assert from "node:assert/strict";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
 
 const RUN = ["run", "--target", "local"];
 

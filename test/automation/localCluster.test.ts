@@ -13,8 +13,8 @@ import {
   scriptCluster,
 } from "../../automation/local/cluster";
 import { Toolchain, emptyToolchain } from "../../automation/local/toolchain";
-import { FakeEngine } from "./fake-engine";
-import { AWS_ENV, FakeSignals, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { AWS_ENV, FakeSignals, runCli } from "./support/harness";
 import { NodeInfo } from "../../automation/verify/types";
 
 const amd: NodeInfo = { name: "vm", arch: "amd64", ready: true };

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { RunReport, junitXml, xmlEscape } from "../../automation/reports/report";
 import { summaryTable } from "../../automation/reports/summary";
 import { CheckResult } from "../../automation/verify/types";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
 
 const checks = (trafficOk: boolean): CheckResult[] => [
   {

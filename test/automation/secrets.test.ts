@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { REDACTED, Redactor, redactedLog, runRedactor } from "../../automation/reports/redact";
 import { fileLog, memoryLog } from "../../automation/reports/logs";
 import { passphraseFile } from "../../automation/lifecycle/state";
-import { FakeEngine } from "./fake-engine";
-import { AWS_ENV, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { AWS_ENV, runCli } from "./support/harness";
 import { leaks } from "../support/leaks";
 
 const rand = (): string => `v${randomBytes(12).toString("hex")}`;

@@ -1,8 +1,8 @@
 // SIGINT/SIGTERM: the first cancels the updates, destroys, and exits 1; the second exits at once,
 // naming the stacks that still hold resources.
 import assert from "node:assert/strict";
-import { FakeEngine } from "./fake-engine";
-import { FakeSignals, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { FakeSignals, runCli } from "./support/harness";
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

@@ -1,7 +1,7 @@
 // `list` and `reap` over the backend's lab stacks (fake engine).
 import assert from "node:assert/strict";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
 import { TARGET_TAG } from "../../automation/lifecycle/targets";
 
 const HOUR = 3_600_000;

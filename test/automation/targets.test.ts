@@ -7,8 +7,8 @@ import * as path from "node:path";
 import { CREATED_TAG, TARGET_TAG, configFileTarget } from "../../automation/lifecycle/targets";
 import { StateSettings } from "../../automation/lifecycle/state";
 import { Toolchain, loadToolchain } from "../../automation/local/toolchain";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
 
 const CREDS = { AWS_ACCESS_KEY_ID: "AKIAFAKE", AWS_SECRET_ACCESS_KEY: "fake", HOME: "/nonexistent" };
 const HOUR = 3_600_000;

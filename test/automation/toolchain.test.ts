@@ -16,8 +16,8 @@ import {
   parseToolchainFile,
   toolchainFile,
 } from "../../automation/local/toolchain";
-import { FakeEngine } from "./fake-engine";
-import { AWS_ENV, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { AWS_ENV, runCli } from "./support/harness";
 
 function cacheWith(json: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-cache-"));
@@ -190,7 +190,7 @@ describe("bin/lab.js with env.json (child process)", function () {
     const log = path.join(dir, "calls.jsonl");
     fs.mkdirSync(bin);
     fs.mkdirSync(state);
-    fs.copyFileSync(path.join(__dirname, "fake-pulumi.js"), path.join(bin, "pulumi"));
+    fs.copyFileSync(path.join(__dirname, "support", "fakePulumi.js"), path.join(bin, "pulumi"));
     fs.chmodSync(path.join(bin, "pulumi"), 0o755);
     fs.writeFileSync(path.join(state, "lab-alice.json"), "{}");
     fs.writeFileSync(

@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
-import { AppProcess, startApp } from "../../app/test/support/app-process";
+import { AppProcess, startApp } from "../../app/test/support/appProcess";
 import { verifyLab, verifyUrl } from "../../automation/verify";
 import { STABLE_ANSWERS } from "../../automation/verify/http";
 import { checkTraffic } from "../../automation/verify/traffic";
 import { NodeInfo, PodInfo } from "../../automation/verify/types";
-import { freePort } from "./registry-support";
-import { runCli } from "./harness";
-import { fakeCluster } from "./verify-fake-cluster";
+import { freePort } from "./support/registry";
+import { runCli } from "./support/harness";
+import { fakeCluster } from "./support/verifyFakeCluster";
 
 /** Round-robin over `ports`, one backend per incoming connection. */
 async function proxy(ports: number[]): Promise<{ url: string; close(): void }> {

@@ -4,12 +4,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseAttendeeFile, resolveAttendees } from "../../automation/cli/attendees";
-import { formatDuration, parseDuration } from "../../automation/cli/duration";
+import { parseDuration } from "../../automation/cli/duration";
 import { toProgress } from "../../automation/lifecycle/localEngine";
 import { parseConfigPairs, planStackConfig } from "../../automation/cli/labconfig";
 import { parseOutputs } from "../../automation/lifecycle/outputs";
 import { plainDisplay } from "../../automation/reports/progress";
 import { resolveState } from "../../automation/lifecycle/state";
+import { formatDuration } from "../../automation/reports/format";
 
 describe("driver units", () => {
   it("parses durations and rejects nonsense", () => {

@@ -1,8 +1,8 @@
 // The variants check: the verdict (pure), the index's per-platform digests, and a runner backed by
-// the real app as a process. The runs over a fake Docker Engine are variants-run.test.ts.
+// the real app as a process. The runs over a fake Docker Engine are variantsRun.test.ts.
 import assert from "node:assert/strict";
 import * as os from "node:os";
-import { AppProcess, startApp } from "../../app/test/support/app-process";
+import { AppProcess, startApp } from "../../app/test/support/appProcess";
 import { ContainerSpec, DockerRunner } from "../../automation/verify/docker";
 import {
   containerName,
@@ -11,7 +11,7 @@ import {
   runVariantsCheck,
 } from "../../automation/verify/variants";
 import { checkVariants, judgeVariant } from "../../automation/verify/variantVerdict";
-import { Pusher, registryAvailable, startRegistry } from "./registry-support";
+import { Pusher, registryAvailable, startRegistry } from "./support/registry";
 import { Answer } from "../../automation/verify/types";
 
 const AMD = `sha256:${"a".repeat(64)}`;

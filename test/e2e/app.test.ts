@@ -139,7 +139,7 @@ describe("e2e: any app on both architectures (greeter, local target)", function 
       // On this machine the "arm64" node is emulated on an amd64 host, so an amd64 binary runs there
       // and no pod crashes: the image check is what fails. (On Graviton the pods fail with
       // `exec format error`, reported as "image has no linux/arm64 variant": unit-tested in
-      // nodes-pods-crash.test.ts.)
+      // nodesPodsCrash.test.ts.)
       assert.equal(l.verify?.status, "failed");
       assert.equal(l.destroy?.status, "passed");
       assert.equal(l.holdsResources, false);

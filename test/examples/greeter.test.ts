@@ -1,5 +1,5 @@
 // The greeter example runs as the lab will run it: a real process, PORT from the environment.
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { spawn } from "child_process";
 import * as path from "path";
 import { exitCode, firstLine } from "./process";

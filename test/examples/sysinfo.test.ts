@@ -1,6 +1,6 @@
 // The sysinfo example runs as its image runs it: `perl server.pl --port N`, PORT ignored. Skipped
 // where the host has no perl (every Debian image has perl-base, so the image itself always does).
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";

@@ -1,4 +1,4 @@
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import { parseLabConfig, RawLabConfig } from "../../infra/config";
 import { ConfigError } from "../../infra/configRules";
 

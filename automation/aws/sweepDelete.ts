@@ -9,7 +9,7 @@ import * as eks from "@aws-sdk/client-eks";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as iam from "@aws-sdk/client-iam";
 import { AwsClients, awsErrorName } from "./clients";
-import { SWEEP_ORDER, SweepItem, SweepKind } from "./sweep-find";
+import { SWEEP_ORDER, SweepItem, SweepKind } from "./sweepFind";
 import { errorMessage } from "../errors";
 
 export interface DeleteOptions {

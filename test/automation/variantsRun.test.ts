@@ -1,4 +1,4 @@
-// The variants check's runs over a fake Docker Engine (./fake-docker.ts) whose containers each have a
+// The variants check's runs over a fake Docker Engine (./support/fakeDocker.ts) whose containers each have a
 // network namespace of their own, published on a loopback port: each platform's manifest runs by
 // digest, in parallel, and is asked on lab:appPort whatever port the service takes (PORT, or one it
 // fixes itself); what does not answer fails with its platform, exit code and last log line; every
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { DockerUnavailableError } from "../../automation/verify/docker";
 import { Clock } from "../../automation/verify/http";
 import { VariantsDeps, runVariantsCheck } from "../../automation/verify/variants";
-import { Answering, FakeDocker } from "./fake-docker";
+import { Answering, FakeDocker } from "./support/fakeDocker";
 import { Answer } from "../../automation/verify/types";
 
 const AMD = `sha256:${"a".repeat(64)}`;

@@ -2,8 +2,8 @@
 // not fit; --no-preflight skips it; labs that already hold resources need nothing new.
 import assert from "node:assert/strict";
 import { PreflightInput, PreflightResult } from "../../automation/aws/preflight";
-import { FakeEngine } from "./fake-engine";
-import { AWS_ENV, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { AWS_ENV, runCli } from "./support/harness";
 
 function result(input: PreflightInput, fits: boolean): PreflightResult {
   return {

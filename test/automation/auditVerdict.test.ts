@@ -1,5 +1,5 @@
 // Verdicts per image and workload, the table and the JSON report, over plain cluster lists and
-// manifests handed in (the registry side is tested against a real registry in audit-registry).
+// manifests handed in (the registry side is tested against a real registry in auditRegistry.test.ts).
 import assert from "node:assert/strict";
 import { auditCluster } from "../../automation/audit";
 import { ManifestDeps } from "../../automation/audit/manifest";
@@ -7,7 +7,7 @@ import { auditExitCode, auditReport, auditTable } from "../../automation/audit/r
 import { ImageManifest, PodPlacement, emptyCounts } from "../../automation/audit/types";
 import { judge } from "../../automation/audit/verdict";
 import { ManifestResponse } from "../../automation/verify/registry";
-import { AMD, archAffinity, lists, node, pod, replicaSet } from "./audit-fixtures";
+import { AMD, archAffinity, lists, node, pod, replicaSet } from "./support/auditFixtures";
 
 const multi: ImageManifest = {
   image: "r.test/app:1",

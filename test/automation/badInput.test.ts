@@ -5,8 +5,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EngineUnavailableError } from "../../automation/lifecycle/engine";
-import { FakeEngine } from "./fake-engine";
-import { AWS_ENV, runCli } from "./harness";
+import { FakeEngine } from "./support/fakeEngine";
+import { AWS_ENV, runCli } from "./support/harness";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-bad-"));
 const file = (name: string, text: string): string => {

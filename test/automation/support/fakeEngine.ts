@@ -2,7 +2,7 @@
  * A fake of `LabEngine` for the driver's tests: records every call in order, measures how many
  * updates are in flight at once, and fails, hangs or succeeds per stack as each test scripts it.
  */
-import { LockReport } from "../../automation/lifecycle/locks";
+import { LockReport } from "../../../automation/lifecycle/locks";
 import {
   LabEngine,
   OpHooks,
@@ -10,7 +10,7 @@ import {
   StackHistory,
   StackListing,
   StackMissingError,
-} from "../../automation/lifecycle/engine";
+} from "../../../automation/lifecycle/engine";
 
 export interface StackScript {
   /** Preview step count (default 3). */

@@ -6,14 +6,14 @@
 import * as ec2 from "@aws-sdk/client-ec2";
 import { CreateClusterCommand } from "@aws-sdk/client-eks";
 import { CreateLoadBalancerCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
-import * as assert from "node:assert/strict";
+import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PreflightInput, preflight } from "../../automation/aws/preflight";
 import { chooseZones } from "../../automation/aws/zones";
 import { main } from "../../automation/cli/cli";
-import { Moto, REGION, startMoto } from "./aws-moto";
+import { Moto, REGION, startMoto } from "./support/awsMoto";
 
 const CONFIG = {
   x86InstanceTypes: ["m7i.large"],

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { repairHalfWritten } from "../../automation/lifecycle/halfWritten";
-import { runCli } from "./harness";
+import { runCli } from "./support/harness";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-half-written-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

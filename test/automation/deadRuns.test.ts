@@ -180,7 +180,7 @@ describe("a signal before the runner listens (a real process)", function () {
       [
         "-r",
         "ts-node/register/transpile-only",
-        path.join(__dirname, "fixtures", "early-signal.ts"),
+        path.join(__dirname, "support", "earlySignal.ts"),
         marks,
         projectDir,
       ],

@@ -4,8 +4,8 @@
  * Skipped with a note where moto_server is absent, except in CI (.ci/run installs it).
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { AwsClients, awsClients, closeClients } from "../../automation/aws/clients";
-import { freePort } from "./registry-support";
+import { AwsClients, awsClients, closeClients } from "../../../automation/aws/clients";
+import { freePort } from "./registry";
 
 export const REGION = "us-east-1";
 

@@ -2,7 +2,7 @@
 // preferred (weight 100) node affinity for arm64 and no required arch term; under Pulumi mocks, the
 // Deployment the App applies carries exactly that.
 import { fakeDigest, one, resetMocks, settle } from "./support/mocks";
-import * as assert from "assert";
+import assert from "node:assert/strict";
 import * as k8s from "@pulumi/kubernetes";
 import { App } from "../infra/app";
 import { parseLabConfig } from "../infra/config";

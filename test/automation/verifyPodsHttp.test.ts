@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { AppProcess, startApp } from "../../app/test/support/app-process";
+import { AppProcess, startApp } from "../../app/test/support/appProcess";
 import { verifyLab } from "../../automation/verify";
 import { Clock } from "../../automation/verify/http";
 import { PodAnswer, checkPodsHttp, runPodsHttpCheck } from "../../automation/verify/podsHttp";
 import { checkTraffic } from "../../automation/verify/traffic";
 import { NodeInfo, PodInfo } from "../../automation/verify/types";
-import { fakeCluster } from "./verify-fake-cluster";
+import { fakeCluster } from "./support/verifyFakeCluster";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const greeter = require(path.join(__dirname, "../../examples/greeter/server.js")) as {

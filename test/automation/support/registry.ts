@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MANIFEST_TYPES } from "../../automation/verify/registry";
+import { MANIFEST_TYPES } from "../../../automation/verify/registry";
 
 export const REGISTRY_BIN = "docker-registry";
 

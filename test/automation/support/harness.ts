@@ -2,16 +2,16 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CliDeps } from "../../automation/cli/types";
-import { StateSettings } from "../../automation/lifecycle/state";
-import { Toolchain } from "../../automation/local/toolchain";
-import { VerifyOptions } from "../../automation/verify";
-import { main } from "../../automation/cli/cli";
-import { memoryLog } from "../../automation/reports/logs";
-import { SignalSource } from "../../automation/lifecycle/types";
-import { CheckResult } from "../../automation/verify/types";
-import { ClusterControl } from "../../automation/local/cluster";
-import { FakeEngine } from "./fake-engine";
+import { CliDeps } from "../../../automation/cli/types";
+import { StateSettings } from "../../../automation/lifecycle/state";
+import { Toolchain } from "../../../automation/local/toolchain";
+import { VerifyOptions } from "../../../automation/verify";
+import { main } from "../../../automation/cli/cli";
+import { memoryLog } from "../../../automation/reports/logs";
+import { SignalSource } from "../../../automation/lifecycle/types";
+import { CheckResult } from "../../../automation/verify/types";
+import { ClusterControl } from "../../../automation/local/cluster";
+import { FakeEngine } from "./fakeEngine";
 
 export class FakeSignals implements SignalSource {
   // Every subscriber hears each signal, as with process.on (the cluster guard and runAll overlap).

@@ -3,7 +3,7 @@
 // forwards the others, alternately, to the project's app started as "x86_64" and as "aarch64".
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { AppProcess, startApp } from "../../app/test/support/app-process";
+import { AppProcess, startApp } from "../../app/test/support/appProcess";
 import { verifyUrl } from "../../automation/verify";
 import { Clock, STABLE_ANSWERS, realClock } from "../../automation/verify/http";
 

@@ -1,6 +1,6 @@
 /** Plain Kubernetes objects for the audit tests: what the API's list calls return, cut down. */
 import type { V1Job, V1Node, V1Pod, V1PodSpec, V1ReplicaSet, V1Taint } from "@kubernetes/client-node";
-import { ClusterLists } from "../../automation/audit/types";
+import { ClusterLists } from "../../../automation/audit/types";
 
 export function node(
   name: string,

@@ -3,18 +3,18 @@
  * one workshop (and attendee), deletes them in dependency order, and never touches an untagged
  * look-alike or another workshop's resources.
  */
-import * as assert from "node:assert/strict";
+import assert from "node:assert/strict";
 import { sweep, sweepLab } from "../../automation/aws/sweep";
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main } from "../../automation/cli/cli";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
-import { Made, createLab, labTagsOf, stillThere } from "./aws-fixtures";
-import { Moto, REGION, startMoto } from "./aws-moto";
-import { SweepItem } from "../../automation/aws/sweep-find";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
+import { Made, createLab, labTagsOf, stillThere } from "./support/awsFixtures";
+import { Moto, REGION, startMoto } from "./support/awsMoto";
+import { SweepItem } from "../../automation/aws/sweepFind";
 
 const idsByKind = (items: SweepItem[]): Made => {
   const out: Made = {};

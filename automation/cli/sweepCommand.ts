@@ -6,8 +6,8 @@ import { Command as Commander } from "commander";
 import { closeClients } from "../aws/clients";
 import { SweepResult, sweep, sweepTable } from "../aws/sweep";
 import * as v from "./validate";
-import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./aws-io";
-import { SweepItem } from "../aws/sweep-find";
+import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./awsIo";
+import { SweepItem } from "../aws/sweepFind";
 import { EXIT } from "./exit";
 
 export interface SweepOptions extends v.RawOptions {

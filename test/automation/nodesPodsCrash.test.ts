@@ -5,7 +5,7 @@ import { crashText, withPreviousLogs } from "../../automation/verify/crash";
 import { toPodInfo } from "../../automation/verify/kube";
 import { checkPods, nodesWithRoom } from "../../automation/verify/pods";
 import { NodeInfo, PodInfo } from "../../automation/verify/types";
-import { fakeCluster } from "./verify-fake-cluster";
+import { fakeCluster } from "./support/verifyFakeCluster";
 
 const x86: NodeInfo = { name: "node-x86", arch: "amd64", ready: true, schedulable: true, taints: [] };
 const arm: NodeInfo = { name: "node-arm", arch: "arm64", ready: true, schedulable: true, taints: [] };

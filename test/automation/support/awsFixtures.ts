@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-eks";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as iam from "@aws-sdk/client-iam";
-import { AwsClients } from "../../automation/aws/clients";
+import { AwsClients } from "../../../automation/aws/clients";
 
 export type Tags = Record<string, string>;
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import type { V1PodSpec } from "@kubernetes/client-node";
 import { groupByImage, workloadOf } from "../../automation/audit/images";
 import { exclusion, schedulablePlatforms, tolerates } from "../../automation/audit/schedulable";
-import { AMD, ARM, archAffinity, job, lists, node, pod, replicaSet } from "./audit-fixtures";
+import { AMD, ARM, archAffinity, job, lists, node, pod, replicaSet } from "./support/auditFixtures";
 
 const spec = (extra: Partial<V1PodSpec> = {}): V1PodSpec => ({
   containers: [{ name: "c", image: "x" }],

@@ -15,7 +15,7 @@ import { ClusterAudit, emptyCounts } from "../audit/types";
 import { explain } from "../lifecycle/errors";
 import { parseOutputs } from "../lifecycle/outputs";
 import { stackName } from "../lifecycle/runner";
-import { usage, writeReport } from "./aws-io";
+import { usage, writeReport } from "./awsIo";
 import { EXIT } from "./exit";
 import { CliDeps } from "./types";
 import { targetEngine } from "./engines";

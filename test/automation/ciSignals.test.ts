@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { OpHooks } from "../../automation/lifecycle/engine";
 import { UNFINISHED_TAG, stillUnfinished } from "../../automation/lifecycle/ledger";
 import { LabResult } from "../../automation/lifecycle/types";
-import { FakeEngine, StackScript } from "./fake-engine";
-import { FakeSignals, runCli } from "./harness";
+import { FakeEngine, StackScript } from "./support/fakeEngine";
+import { FakeSignals, runCli } from "./support/harness";
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

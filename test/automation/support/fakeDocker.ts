@@ -3,9 +3,9 @@
 // fixes itself, and `-p 127.0.0.1::<port>` publishes that container port on a distinct loopback host
 // port. Its `get` is the check's HTTP client: it reaches a container only through a published port,
 // and only the service's own port answers behind it (the userland proxy hangs up otherwise).
-import { ContainerSpec, ContainerState, DockerRunner } from "../../automation/verify/docker";
-import { VariantsDeps } from "../../automation/verify/variants";
-import { Answer } from "../../automation/verify/types";
+import { ContainerSpec, ContainerState, DockerRunner } from "../../../automation/verify/docker";
+import { VariantsDeps } from "../../../automation/verify/variants";
+import { Answer } from "../../../automation/verify/types";
 
 /** What a container of `platform` answers on its n-th request. */
 export type Answering = (platform: string, attempt: number) => Answer;

@@ -3,9 +3,9 @@
  * real HTTP server on loopback per pod (or answers what `answers` says), previous logs come from a
  * map. Every proxied request is recorded, so tests can assert which pods were asked.
  */
-import { getOnce } from "../../automation/verify/http";
-import { Cluster } from "../../automation/verify/kube";
-import { NodeInfo, PodInfo, Answer } from "../../automation/verify/types";
+import { getOnce } from "../../../automation/verify/http";
+import { Cluster } from "../../../automation/verify/kube";
+import { NodeInfo, PodInfo, Answer } from "../../../automation/verify/types";
 
 export interface FakeClusterOptions {
   nodes: NodeInfo[];

@@ -8,7 +8,7 @@ import { PreflightInput, preflight, preflightTable } from "../aws/preflight";
 import { parseLabConfig } from "../../infra/config";
 import { rawLabConfig } from "./labconfig";
 import * as v from "./validate";
-import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./aws-io";
+import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./awsIo";
 import { TOPOLOGIES, Topology } from "../../infra/workshopConfig";
 import { EXIT } from "./exit";
 

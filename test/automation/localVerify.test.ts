@@ -11,10 +11,10 @@ import { LOCAL_NO_CLUSTER, verifyLab } from "../../automation/verify";
 import { Clock } from "../../automation/verify/http";
 import { CheckResult } from "../../automation/verify/types";
 import { VariantsDeps } from "../../automation/verify/variants";
-import { FakeDocker } from "./fake-docker";
-import { FakeEngine } from "./fake-engine";
-import { runCli } from "./harness";
-import { Pusher, Registry, startRegistry, requireRegistry } from "./registry-support";
+import { FakeDocker } from "./support/fakeDocker";
+import { FakeEngine } from "./support/fakeEngine";
+import { runCli } from "./support/harness";
+import { Pusher, Registry, startRegistry, requireRegistry } from "./support/registry";
 
 /** A fake engine whose containers answer as the hello app on a CPU of `arch(platform)`. */
 const helloDocker = (arch: (platform: string) => string): FakeDocker =>
