@@ -17,16 +17,6 @@ export const REGISTRY = "127.0.0.1:5000";
 
 export const KUBE_DIR = kubeDir(process.env);
 
-/** A new temporary directory for each test (its state, logs and reports), removed after it. */
-export function freshDirEach(prefix: string): () => string {
-  let dir = "";
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return () => dir;
-}
-
 /** The cluster setup:local built, as env.json records it. */
 export function kubeconfigPath(): string {
   const env = JSON.parse(fs.readFileSync(path.join(CACHE, "env.json"), "utf8")).env as Record<string, string>;
