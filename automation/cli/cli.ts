@@ -21,6 +21,7 @@ import { processSignals } from "../lifecycle/signals";
 import { Toolchain, loadToolchain, localEnv } from "../local/toolchain";
 import { dockerCli } from "../verify/docker";
 import { Command } from "../lifecycle/types";
+import { COMMANDS } from "../lifecycle/commands";
 import { RawOptions } from "./validate";
 import { registerAudit } from "./auditCommand";
 import { registerPreflight } from "./preflightCommand";
@@ -144,8 +145,8 @@ export function buildProgram(deps: CliDeps, setCode: (code: number) => void): Co
     .showHelpAfterError("(add --help for usage and examples)");
   const lab = (name: Command, summary: string): void => {
     let cmd = common(program.command(name).description(summary), "lab");
-    if (name === "verify" || name === "run") cmd = verifyOptions(cmd);
-    if (name === "up" || name === "run")
+    if (COMMANDS[name].verifies) cmd = verifyOptions(cmd);
+    if (COMMANDS[name].creates)
       cmd
         .option("--no-preview", "skip the preview that gives the progress total")
         .option("--no-preflight", "aws: skip the quota and AZ preflight of the new labs (lab preflight)");

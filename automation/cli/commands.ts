@@ -10,6 +10,7 @@ import { noteSignals } from "../lifecycle/signals";
 import { FOUNDATIONS, foundationStack } from "../lifecycle/foundation";
 import { localEnv } from "../local/toolchain";
 import { Command, RunOutcome } from "../lifecycle/types";
+import { COMMANDS, changesStacks } from "../lifecycle/commands";
 import { DEFAULTS, Target } from "../../infra/config";
 import * as v from "./validate";
 import { heldSecretProblems } from "./labconfig";
@@ -63,16 +64,16 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     names,
     d.env,
     problems,
-    command === "up" || command === "run",
+    COMMANDS[command].creates,
     usesFoundation(o) ? foundationStack(prefix) : undefined,
   );
   if (problems.list.length > 0) return usageError(d, command, problems.list);
   const ephemeral = ephemeralStateWarning(command, o, d.env, d.projectDir);
   if (ephemeral) d.err(`lab ${command}: ${ephemeral}`);
 
-  const creating = command === "up" || command === "run";
+  const creating = COMMANDS[command].creates;
   // The foundation's target is resolved (and checked) with the labs'.
-  const withFoundation = FOUNDATIONS && command !== "verify";
+  const withFoundation = FOUNDATIONS && changesStacks(command);
   const stacks = [
     ...names.map((n) => stackName(prefix, n)),
     ...(withFoundation ? [foundationStack(prefix)] : []),
@@ -103,7 +104,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     const held = await heldSecretProblems(stacks, plan.config, (s) => engine.secretKeys(s));
     if (held.length > 0) return usageError(d, command, held);
   }
-  const listing = creating || command === "destroy" ? await engine.list() : [];
+  const listing = changesStacks(command) ? await engine.list() : [];
   if (creating && plan.target === "aws" && o.preflight !== false && d.preflight) {
     const misfit = await autoPreflight(d.preflight, {
       attendees: names,
@@ -135,7 +136,7 @@ export async function labCommand(command: Command, o: v.RawOptions, given: CliDe
     return releaseCluster(d, command, cluster);
   };
   try {
-    if (plan.target === "local" && (command === "up" || command === "run")) {
+    if (plan.target === "local" && creating) {
       // The cluster's kubeconfig (LAB_KUBECONFIG) and the architectures its nodes have.
       const found = await localClusterConfig(plan.config, localEnv(d.env, d.toolchain), d.listNodes);
       if (found.problems.length > 0) return usageError(d, command, found.problems);

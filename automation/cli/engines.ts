@@ -10,6 +10,7 @@ import { EngineUnavailableError, LabEngine } from "../lifecycle/engine";
 import { repairHalfWritten } from "../lifecycle/halfWritten";
 import { resolveState } from "../lifecycle/state";
 import { TargetEngine, recordedTargets } from "../lifecycle/targets";
+import { COMMANDS, isLabCommand } from "../lifecycle/commands";
 import { Toolchain, toolchainFile } from "../local/toolchain";
 import type { CliDeps } from "./types";
 import { EXIT } from "./exit";
@@ -71,7 +72,7 @@ export async function targetEngine(
     state.pulumiRoot = d.toolchain?.pulumiRoot;
   }
   const region = config["aws:region"];
-  if (target === "aws" && (command === "up" || command === "run") && d.registryLogin && region) {
+  if (target === "aws" && isLabCommand(command) && COMMANDS[command].creates && d.registryLogin && region) {
     try {
       Object.assign(state.envVars, (await d.registryLogin(region)).envVars);
     } catch (e) {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { fileBackendDir } from "../lifecycle/locks";
 import { defaultBackendUrl } from "../lifecycle/state";
 import { Command } from "../lifecycle/types";
+import { leavesLabs } from "../lifecycle/commands";
 import * as v from "./validate";
 
 /**
@@ -16,7 +17,7 @@ export function ephemeralStateWarning(
   projectDir: string,
 ): string | undefined {
   if (!env.CI || env.CI === "false" || env.CI === "0") return undefined;
-  if (!(command === "up" || (command === "run" && o.keep))) return undefined;
+  if (!leavesLabs(command, !!o.keep)) return undefined;
   const dir = fileBackendDir(o.backend ?? defaultBackendUrl(projectDir));
   const root = path.resolve(projectDir) + path.sep;
   if (dir === undefined || !(path.resolve(dir) + path.sep).startsWith(root)) return undefined;

@@ -3,6 +3,7 @@ import { FOUNDATIONS, foundationConfig, foundationStack } from "../lifecycle/fou
 import { StackListing } from "../lifecycle/engine";
 import { TargetEngine } from "../lifecycle/targets";
 import { Command, RunSettings, RunnerDeps } from "../lifecycle/types";
+import { COMMANDS, changesStacks } from "../lifecycle/commands";
 import { LabSweeper } from "./sweeps";
 import * as v from "./validate";
 
@@ -26,9 +27,9 @@ export function workshopFoundation(
   config: Record<string, string>,
   listing: StackListing[],
 ): RunSettings["foundation"] {
-  if (!FOUNDATIONS || command === "verify" || config["lab:kubeconfig"] === "") return undefined;
+  if (!FOUNDATIONS || !changesStacks(command) || config["lab:kubeconfig"] === "") return undefined;
   const stack = foundationStack(prefix);
-  if (command === "destroy") return { stack, config: {} };
+  if (!COMMANDS[command].creates) return { stack, config: {} };
   const existing = listing
     .filter((s) => s.name.startsWith(`${prefix}-`))
     .map((s) => s.name.slice(prefix.length + 1));

@@ -22,6 +22,7 @@ import { LabEngine, OpHooks } from "./engine";
 import { ForwardingEngine } from "./forwarding";
 import { foundationStack } from "./foundation";
 import { Command, LabLog, LabResult } from "./types";
+import { COMMANDS, changesStacks } from "./commands";
 import { errorMessage } from "../errors";
 
 export const UNFINISHED_TAG = "multiarch-lab:unfinished";
@@ -90,10 +91,11 @@ export interface LabIntent {
  * leaves a lab that existed before as it was.
  */
 export function stillUnfinished(r: LabResult, i: LabIntent): boolean {
-  if (!r.holdsResources || i.command === "verify") return false;
-  if (i.command === "destroy") return true;
+  const spec = COMMANDS[i.command];
+  if (!r.holdsResources || !changesStacks(i.command)) return false;
+  if (!spec.creates) return true;
   if (i.keep) return false;
-  if (i.command === "up") return !i.existed && r.up?.status !== "passed";
+  if (!spec.destroys) return !i.existed && r.up?.status !== "passed";
   return !(i.existed && i.interrupted);
 }
 

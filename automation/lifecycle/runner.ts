@@ -10,6 +10,7 @@ import pLimit from "p-limit";
 import { LabEngine, StackListing } from "./engine";
 import { clearUnfinished, record, recordingEngine, stillUnfinished } from "./ledger";
 import { runLab } from "./lifecycle";
+import { COMMANDS } from "./commands";
 import { signalHandler } from "./signals";
 import { FOUNDATION, foundationStack } from "./foundation";
 import { LabPlan, LabResult, RunOutcome, RunSettings, RunnerDeps } from "./types";
@@ -55,7 +56,7 @@ async function clearDeadRuns(s: RunSettings, d: RunnerDeps): Promise<Set<string>
 }
 
 export async function runAll(s: RunSettings, d: RunnerDeps): Promise<RunOutcome> {
-  const creating = s.command === "up" || s.command === "run";
+  const creating = COMMANDS[s.command].creates;
   const cancel = new AbortController();
   const holding = new Set<string>();
   const recorded = new Set<string>();
@@ -221,10 +222,11 @@ async function runOne(plan: LabPlan, d: RunnerDeps, st: RunState): Promise<LabRe
  */
 async function foundationUp(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult | undefined> {
   const f = s.foundation;
-  if (!f || !(s.command === "up" || s.command === "run")) return undefined;
+  if (!f || !COMMANDS[s.command].creates) return undefined;
   d.progress.phase(FOUNDATION, "queued");
   const plan = planOf(s, st, FOUNDATION, f.stack, { ...f.config, "lab:workshop": s.prefix }, "up");
-  return runOne({ ...plan, keep: s.keep || s.command === "run" }, d, st);
+  // A run takes its foundation down after its labs (foundationDown), not inside this up.
+  return runOne({ ...plan, keep: s.keep || COMMANDS[s.command].destroys }, d, st);
 }
 
 async function foundationDown(s: RunSettings, d: RunnerDeps, st: RunState): Promise<LabResult | undefined> {
@@ -233,9 +235,9 @@ async function foundationDown(s: RunSettings, d: RunnerDeps, st: RunState): Prom
   const aborted = st.cancel.signal.aborted;
   // A cancel takes down a foundation this command created (as any stack it created), never one
   // that existed before it.
-  const cancelledNew =
-    aborted && !s.keep && (s.command === "up" || s.command === "run") && !st.existed.has(f.stack);
-  const meant = !aborted && (s.command === "destroy" || (s.command === "run" && !s.keep));
+  const spec = COMMANDS[s.command];
+  const cancelledNew = aborted && !s.keep && spec.cancel === "destroy-created" && !st.existed.has(f.stack);
+  const meant = !aborted && spec.destroys && !(spec.creates && s.keep);
   if (!cancelledNew && !meant) return undefined;
   const stacks = await d.engine.list();
   // (A cancelled first up may leave a stack that lists no resources yet: it is destroyed all the same.)
