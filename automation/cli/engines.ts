@@ -14,7 +14,7 @@ import { COMMANDS, isLabCommand } from "../lifecycle/commands";
 import { Toolchain, toolchainFile } from "../local/toolchain";
 import type { CliDeps } from "./types";
 import { EXIT } from "./exit";
-import * as v from "./validate";
+import type { EngineAccess } from "./request";
 
 /**
  * The message for a missing Pulumi CLI. The local target gets its CLI from `npm run setup:local`
@@ -50,7 +50,7 @@ const reported = new Set<string>();
 export async function targetEngine(
   d: CliDeps,
   command: string,
-  o: v.RawOptions,
+  o: EngineAccess,
   target: Target | undefined,
   config: Record<string, string> = {},
 ): Promise<LabEngine | number> {
@@ -96,7 +96,7 @@ export async function targetEngine(
 export async function creatingEngine(
   d: CliDeps,
   command: string,
-  o: v.RawOptions,
+  o: EngineAccess,
   stacks: string[],
   target: Target,
   config: Record<string, string>,
@@ -125,7 +125,7 @@ export async function creatingEngine(
 export async function existingEngine(
   d: CliDeps,
   command: string,
-  o: v.RawOptions,
+  o: EngineAccess,
   stacks: string[],
   given: Target | undefined,
   fallback: Target,

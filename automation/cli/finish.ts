@@ -10,7 +10,7 @@ import * as v from "./validate";
 export function finish(
   d: CliDeps,
   command: Command,
-  o: v.RawOptions,
+  o: Pick<v.RawOptions, "report" | "junit">,
   started: number,
   outcome: RunOutcome,
   settings: Record<string, unknown>,

@@ -3,7 +3,8 @@
  * run recorded as unfinished in the backend (lifecycle/ledger.ts), through the ordinary destroy
  * path. Meant for an always-run CI step after `lab run`, with the same --backend and --stack-prefix.
  */
-import { labCommand } from "./commands";
+import { runDestroy } from "./commands";
+import { destroyRequest } from "./request";
 import { targetEngine } from "./engines";
 import { EXIT, usageError } from "./exit";
 import { CliDeps } from "./types";
@@ -38,16 +39,6 @@ export async function leftoversCommand(
   );
   // The foundation is not named: it goes after the last of its labs (or alone, when only it is left).
   const labs = found.filter((u) => u.stack !== foundationStack(prefix));
-  return labCommand(
-    "destroy",
-    {
-      ...o,
-      leftovers: false,
-      attendees: labs.length > 0 ? [labs.map((u) => u.stack.slice(prefix.length + 1)).join(",")] : [],
-      foundationOnly: labs.length === 0,
-      attendeesFile: undefined,
-      config: [],
-    },
-    d,
-  );
+  const names = labs.map((u) => u.stack.slice(prefix.length + 1));
+  return runDestroy(destroyRequest(o, d.env, names, o.target), d);
 }

@@ -8,7 +8,8 @@ import { ageMs, describeLabStacks, listTable } from "../lifecycle/stacks";
 import { LabResult } from "../lifecycle/types";
 import { memoryLog } from "../reports/logs";
 import { verifyUrl } from "../verify";
-import { labCommand } from "./commands";
+import { runDestroy } from "./commands";
+import { destroyRequest } from "./request";
 import { targetEngine } from "./engines";
 import { EXIT, usageError } from "./exit";
 import { finish } from "./finish";
@@ -162,22 +163,9 @@ async function reapStacks(
   }
   if (old.length === 0) {
     d.out(`reaping the workshop foundation ${foundationStack(prefix)}: no lab of it is left`);
-    return labCommand(
-      "destroy",
-      { ...o, target: undefined, foundationOnly: true, attendees: [], config: [] },
-      d,
-    );
+    return runDestroy(destroyRequest(o, d.env, [], undefined), d);
   }
   d.out(`reaping ${old.length} stack(s): ${old.map((i) => i.stack).join(", ")}`);
-  return labCommand(
-    "destroy",
-    {
-      ...o,
-      target: undefined,
-      attendees: [old.map((i) => i.stack.slice(prefix.length + 1)).join(",")],
-      attendeesFile: undefined,
-      config: [],
-    },
-    d,
-  );
+  const names = old.map((i) => i.stack.slice(prefix.length + 1));
+  return runDestroy(destroyRequest(o, d.env, names, undefined), d);
 }

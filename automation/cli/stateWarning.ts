@@ -12,7 +12,7 @@ import * as v from "./validate";
  */
 export function ephemeralStateWarning(
   command: Command,
-  o: v.RawOptions,
+  o: Pick<v.RawOptions, "keep" | "backend">,
   env: NodeJS.ProcessEnv,
   projectDir: string,
 ): string | undefined {

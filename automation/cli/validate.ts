@@ -21,8 +21,6 @@ export interface RawOptions {
   /** `--secret-env key=VAR` (repeatable): secret stack config read from the environment. */
   /** `reap --region`: also sweep, by their tags, the labs whose state is gone. */
   region?: string;
-  /** Internal (reap, leftovers): destroy the workshop foundation alone, no attendee named. */
-  foundationOnly?: boolean;
   /** `--no-preflight`: skip the quota preflight before an aws up/run. */
   preflight?: boolean;
   secretEnv?: string[];

@@ -11,7 +11,7 @@ import * as v from "./validate";
  * Whether the stacks share a foundation: always, except a local lab without a cluster
  * (`--config kubeconfig=`), which is only its image.
  */
-export function usesFoundation(o: v.RawOptions): boolean {
+export function usesFoundation(o: Pick<v.RawOptions, "config">): boolean {
   return FOUNDATIONS && !(o.config ?? []).some((p) => /^(lab:)?kubeconfig=\s*$/.test(p));
 }
 
