@@ -15,7 +15,8 @@ import { ClusterAudit, emptyCounts } from "../audit/types";
 import { explain } from "../lifecycle/errors";
 import { parseOutputs } from "../lifecycle/outputs";
 import { stackName } from "../lifecycle/runner";
-import { usage, writeReport } from "./awsIo";
+import { usage } from "./awsIo";
+import { writeJson } from "../reports/report";
 import { EXIT } from "./exit";
 import { CliDeps } from "./types";
 import { targetEngine } from "./engines";
@@ -154,7 +155,7 @@ export async function auditCommand(o: AuditOptions, d: AuditDeps): Promise<numbe
   for (const a of audits) d.out(auditTable(a));
   const report = auditReport(audits, new Date(d.now()));
   if (audits.length > 1) d.out(`all clusters: ${countsLine(report.counts)}`);
-  if (o.report) writeReport(o.report, report);
+  if (o.report) writeJson(o.report, report);
   return report.exitCode === EXIT.ok ? EXIT.ok : EXIT.failed;
 }
 

@@ -1,9 +1,7 @@
 /** What `lab preflight` and `lab sweep` share: their seams, the region, the JSON report. */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { AwsClients, awsClients } from "../aws/clients";
 import { AWS_CREDENTIALS_HELP, awsCredentialSource } from "../aws/credentials";
-import { EXIT } from "./exit";
+import { EXIT, usageError } from "./exit";
 
 export interface AwsCommandDeps {
   env: NodeJS.ProcessEnv;
@@ -16,11 +14,6 @@ export interface AwsCommandDeps {
 export const clientsFor = (d: AwsCommandDeps, region: string): AwsClients =>
   (d.awsClients ?? awsClients)(region);
 
-export function writeReport(file: string, report: unknown): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-}
-
 /** A problem when no credential source is visible (skipped with --no-aws-check). */
 export function credentialProblem(
   d: AwsCommandDeps,
@@ -32,10 +25,7 @@ export function credentialProblem(
 }
 
 export function usage(d: AwsCommandDeps, command: string, problems: string[]): number {
-  d.err(`lab ${command}: ${problems.length} problem${problems.length === 1 ? "" : "s"}, nothing was done:`);
-  for (const p of problems) d.err(`  - ${p}`);
-  d.err(`Run \`npm run lab -- ${command} --help\` for usage.`);
-  return EXIT.usage;
+  return usageError(d, command, problems, "nothing was done");
 }
 
 export function awsFailure(d: AwsCommandDeps, command: string, e: unknown): number {

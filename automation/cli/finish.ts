@@ -44,7 +44,7 @@ export function finish(
     foundation,
     labs: results,
   };
-  if (o.report) writeJson(o.report, report, redactor);
+  if (o.report) writeJson(o.report, report, redactor ?? new Redactor());
   if (o.junit) writeJunit(o.junit, report, redactor);
   d.out(
     `${results.filter((r) => r.passed).length} of ${results.length} labs passed${interrupted ? " (interrupted)" : ""}`,

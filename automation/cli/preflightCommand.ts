@@ -8,7 +8,8 @@ import { PreflightInput, preflight, preflightTable } from "../aws/preflight";
 import { parseLabConfig } from "../../infra/config";
 import { rawLabConfig } from "./labconfig";
 import * as v from "./validate";
-import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./awsIo";
+import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage } from "./awsIo";
+import { writeJson } from "../reports/report";
 import { TOPOLOGIES, Topology } from "../../infra/workshopConfig";
 import { EXIT } from "./exit";
 
@@ -52,7 +53,7 @@ export async function preflightCommand(o: PreflightOptions, d: AwsCommandDeps): 
   try {
     const result = await preflight(parsed.input, clients);
     d.out(preflightTable(result));
-    if (o.report) writeReport(o.report, result);
+    if (o.report) writeJson(o.report, result);
     return result.fits ? EXIT.ok : EXIT.failed;
   } catch (e) {
     return awsFailure(d, "preflight", e);

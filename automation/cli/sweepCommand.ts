@@ -6,7 +6,8 @@ import { Command as Commander } from "commander";
 import { closeClients } from "../aws/clients";
 import { SweepResult, sweep, sweepTable } from "../aws/sweep";
 import * as v from "./validate";
-import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage, writeReport } from "./awsIo";
+import { AwsCommandDeps, awsFailure, clientsFor, credentialProblem, usage } from "./awsIo";
+import { writeJson } from "../reports/report";
 import { SweepItem } from "../aws/sweepFind";
 import { EXIT } from "./exit";
 
@@ -37,7 +38,7 @@ export async function sweepCommand(o: SweepOptions, d: AwsCommandDeps): Promise<
     const left: SweepItem[] = results.flatMap((r) => r.left);
     d.out(sweepTable(items));
     if (o.report)
-      writeReport(o.report, { region, workshop, attendees: names, deleted: !!o.delete, items, left });
+      writeJson(o.report, { region, workshop, attendees: names, deleted: !!o.delete, items, left });
     if (!o.delete) {
       d.out(
         `${items.length} resource${items.length === 1 ? "" : "s"} of workshop ${workshop}${items.length > 0 ? "; --delete deletes them" : ""}`,

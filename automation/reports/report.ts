@@ -22,9 +22,13 @@ export interface RunReport {
   labs: LabResult[];
 }
 
-export function writeJson(file: string, report: RunReport, r = new Redactor()): void {
+/**
+ * Any JSON report: a lab run's through its redactor; preflight's, sweep's and audit's (no secret in
+ * them) as they are.
+ */
+export function writeJson(file: string, report: unknown, r?: Redactor): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(r.value(report), null, 2)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify(r ? r.value(report) : report, null, 2)}\n`);
 }
 
 // XML 1.0 forbids most control characters, even escaped.
