@@ -27,6 +27,8 @@ export interface AppConfig {
   expectStatus: number;
   /** Regular expression (source) the body of checkPath must match; "" means no body check. */
   expectBody: string;
+  /** Field of checkPath's JSON answer that says the CPU (`arch`, `goarch`); "" when it says none. */
+  archField: string;
   /** Extra container environment, in order; an entry replaces a built-in of the same name (PORT). */
   appEnv: Record<string, string>;
 }
@@ -40,6 +42,7 @@ export const APP_DEFAULTS = {
   checkPath: "/hello",
   expectStatus: 200,
   expectBody: "",
+  archField: "arch",
   appEnv: "",
 };
 
@@ -133,6 +136,17 @@ function regexp(value: string, problems: string[]): string {
   return value;
 }
 
+// A top-level JSON field, named as Go, Node and Python services name them.
+function fieldName(value: string, problems: string[]): string {
+  if (value !== "" && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)) {
+    problems.push(
+      `lab:archField "${value}" is not a plain field name of the JSON answer: letters, digits and '_' ` +
+        `(e.g. arch, goarch), or empty when the answer does not say its architecture`,
+    );
+  }
+  return value;
+}
+
 /** Whether `inner` is `outer` or inside it. */
 function within(outer: string, inner: string): boolean {
   const rel = path.relative(outer, inner);
@@ -201,6 +215,8 @@ export function parseAppConfig(raw: Partial<Record<AppKey, string>>, problems: s
     checkPath: httpPath("checkPath", get("checkPath"), problems),
     expectStatus: status(get("expectStatus"), problems),
     expectBody: regexp(get("expectBody"), problems),
+    // Unlike the other keys, "" is a value here: the answer says no architecture.
+    archField: fieldName(raw.archField ?? APP_DEFAULTS.archField, problems),
     appEnv: parseAppEnv(get("appEnv"), problems),
   };
 }

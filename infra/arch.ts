@@ -18,6 +18,17 @@ export const platformOf = (arch: Arch): string => `linux/${arch}`;
 /** `uname -m` spelling of each architecture, as the app reports it. */
 export const UNAME_ARCH: Record<Arch, string> = { amd64: "x86_64", arm64: "aarch64" };
 
+/** How services name each architecture: GOARCH, `uname -m` and Node's `process.arch`. */
+export const ARCH_SPELLINGS: Record<Arch, readonly string[]> = {
+  amd64: ["amd64", "x86_64", "x64"],
+  arm64: ["arm64", "aarch64"],
+};
+
+/** The architecture a service's spelling names (`aarch64` → `arm64`); undefined for any other. */
+export function archOfSpelling(name: string): Arch | undefined {
+  return ARCHS.find((a) => ARCH_SPELLINGS[a].includes(name));
+}
+
 /** AL2023 AMI types (AL2 reached end of support in Nov 2025). */
 export const AMI_TYPE: Record<Arch, string> = {
   amd64: "AL2023_x86_64_STANDARD",

@@ -62,6 +62,7 @@ export const placementEffective = lab.placementEffective;
 export const checkPath = lab.checkPath;
 export const expectStatus = lab.expectStatus;
 export const expectBody = lab.expectBody;
+export const archField = lab.archField;
 export const appPort = lab.appPort;
 // A workshop's stacks (#10); absent from self-contained labs.
 export const role = lab.role;

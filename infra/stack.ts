@@ -38,6 +38,8 @@ export interface LabExports {
   expectStatus: number;
   /** Regular expression source the body must match; "" for any body. */
   expectBody: string;
+  /** The answer's field that says the CPU; "" when it says none. */
+  archField: string;
   /** The container port. */
   appPort: number;
   // aws target only (undefined, hence absent from the stack outputs, for local):
@@ -140,6 +142,7 @@ export function commonExports(cfg: LabConfig) {
     checkPath: cfg.checkPath,
     expectStatus: cfg.expectStatus,
     expectBody: cfg.expectBody,
+    archField: cfg.archField,
     appPort: cfg.appPort,
   };
 }

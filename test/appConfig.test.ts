@@ -125,6 +125,20 @@ describe("infra/appConfig: the app keys", () => {
     assert.match(p, /escape special characters with '\\' to match them literally$/);
   });
 
+  it("lab:archField: a plain field name of the JSON answer, or empty for none", () => {
+    for (const field of ["arch", "goarch", "cpu_arch", ""]) {
+      assert.strictEqual(parseLabConfig({ ...valid, archField: field }).archField, field);
+    }
+    for (const bad of ["runtime.GOARCH", "a b", "$.arch", "9arch"]) {
+      const [p, ...rest] = problemsOf({ ...valid, archField: bad });
+      assert.strictEqual(rest.length, 0);
+      assert.match(
+        p,
+        new RegExp(`^lab:archField "${bad.replace(/[.$]/g, "\\$&")}" is not a plain field name`),
+      );
+    }
+  });
+
   it("lab:appEnv: KEY=VALUE pairs, comma- or newline-separated", () => {
     assert.deepStrictEqual(parseLabConfig({ ...valid, appEnv: "GREETING=hi, LOG_LEVEL=debug" }).appEnv, {
       GREETING: "hi",

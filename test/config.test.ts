@@ -41,6 +41,7 @@ describe("infra/config: parseLabConfig", () => {
       checkPath: "/hello",
       expectStatus: 200,
       expectBody: "",
+      archField: "arch",
       appEnv: {},
       // The workshop keys (infra/workshopConfig.ts): a self-contained lab.
       role: "attendee",

@@ -43,6 +43,8 @@ export interface LabOutputs {
   expectStatus?: number;
   /** Regular expression source the body must match; undefined for any body. */
   expectBody?: string;
+  /** lab:archField; undefined for a stack from before it ("" is set: the answer says none). */
+  archField?: string;
   appPort?: number;
   /** A kubeconfig that can act only in the attendee's namespace (shared-cluster and local). */
   handoutKubeconfig?: string;
@@ -107,6 +109,7 @@ export function parseOutputs(raw: Record<string, unknown>): LabOutputs {
     checkPath: checkPath?.startsWith("/") ? checkPath : APP_DEFAULTS.checkPath,
     expectStatus: int(raw.expectStatus, 100, 599, APP_DEFAULTS.expectStatus),
     expectBody: str(raw.expectBody),
+    archField: typeof raw.archField === "string" ? raw.archField : undefined,
     appPort: int(raw.appPort, 1, 65535, APP_DEFAULTS.appPort),
   };
 }

@@ -1,12 +1,12 @@
 /**
  * What an answer of the lab's service must be, from the app keys the stack exports (checkPath,
- * expectStatus, expectBody). Any service is judged by status and, when given, a regular expression
- * on the body. The bundled hello app is recognised by its defaults (checkPath `/hello`, status 200,
- * no expectBody): its JSON answer says which CPU served it, so the checks also hold that `arch` to
- * the node's architecture. A service of your own served at `/hello` opts out with an expectBody.
+ * expectStatus, expectBody, archField). Any service is judged by status and, when given, a regular
+ * expression on the body. When archField names a field of the JSON answer (`arch` for the bundled
+ * hello app, `goarch` for a Go service), the checks also hold that field to the architecture of the
+ * node (or platform) that answered.
  */
 import { APP_DEFAULTS } from "../../infra/appConfig";
-import { UNAME_ARCH } from "../../infra/arch";
+import { Arch, UNAME_ARCH, archOfSpelling } from "../../infra/arch";
 import { Answer } from "./types";
 
 export interface AppExpectation {
@@ -16,31 +16,33 @@ export interface AppExpectation {
   expectStatus: number;
   /** Regular expression source the body must match (lab:expectBody); undefined or "" for any body. */
   expectBody?: string;
+  /** The JSON field that says the CPU (lab:archField); undefined or "" when the answer says none. */
+  archField?: string;
 }
 
 /** The bundled hello app's expectation (the app keys' defaults). */
 export const HELLO_EXPECTATION: AppExpectation = {
   checkPath: APP_DEFAULTS.checkPath,
   expectStatus: APP_DEFAULTS.expectStatus,
+  archField: APP_DEFAULTS.archField,
 };
-
-/** The hello app's answer is judged for its `arch`: the defaults of the app keys, no expectBody. */
-export function isHelloCheck(e: AppExpectation): boolean {
-  return (
-    e.checkPath === APP_DEFAULTS.checkPath && e.expectStatus === APP_DEFAULTS.expectStatus && !e.expectBody
-  );
-}
 
 export function expectationOf(out: {
   checkPath?: string;
   expectStatus?: number;
   expectBody?: string;
+  archField?: string;
 }): AppExpectation {
-  return {
+  const e: AppExpectation = {
     checkPath: out.checkPath ?? HELLO_EXPECTATION.checkPath,
     expectStatus: out.expectStatus ?? HELLO_EXPECTATION.expectStatus,
     expectBody: out.expectBody || undefined,
   };
+  // A stack from before lab:archField had the `arch` check exactly when it ran the app keys' defaults.
+  const legacyHello =
+    e.checkPath === APP_DEFAULTS.checkPath && e.expectStatus === APP_DEFAULTS.expectStatus && !e.expectBody;
+  const archField = out.archField ?? (legacyHello ? APP_DEFAULTS.archField : "");
+  return archField ? { ...e, archField } : e;
 }
 
 /** How the expectation reads in a summary: `HTTP 200 matching /"service":"greeter"/`. */
@@ -69,9 +71,12 @@ export function answerProblem(a: Answer, e: AppExpectation): string | undefined 
 
 const UNAME_VALUES: readonly string[] = Object.values(UNAME_ARCH);
 
-/** The hello app's self-report, or why the body is not one. */
-export interface HelloReport {
+/** What an answer says about itself, or why the body does not say it. */
+export interface ArchReport {
+  /** The archField's value as answered. */
   arch?: string;
+  /** The architecture that value names (any spelling of ARCH_SPELLINGS). */
+  cpu?: Arch;
   archSource?: string;
   hostname?: string;
   pod?: string;
@@ -81,8 +86,8 @@ export interface HelloReport {
 
 const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
-/** Reads the hello app's JSON (`arch`, `hostname`, `pod`, `node`); `problem` when it is not that. */
-export function readHello(body: string | undefined): HelloReport {
+/** Reads a JSON answer's `field`, `hostname`, `pod` and `node`; `problem` when it says no architecture. */
+export function readArchReport(body: string | undefined, field: string): ArchReport {
   let json: unknown;
   try {
     json = JSON.parse(body ?? "");
@@ -92,14 +97,17 @@ export function readHello(body: string | undefined): HelloReport {
   if (typeof json !== "object" || json === null || Array.isArray(json))
     return { problem: "body is not a JSON object" };
   const o = json as Record<string, unknown>;
-  const r: HelloReport = {
-    arch: text(o.arch),
+  const r: ArchReport = {
+    arch: text(o[field]),
     hostname: text(o.hostname),
     pod: text(o.pod),
     node: text(o.node),
   };
-  if (text(o.archSource)) r.archSource = text(o.archSource);
-  if (r.arch === undefined || !UNAME_VALUES.includes(r.arch))
-    r.problem = `"arch" is ${JSON.stringify(o.arch)}, not one of ${UNAME_VALUES.join(", ")}`;
+  // The bundled app's `archSource` says whether `arch` is the CPU's or an override.
+  const source = text(o[`${field}Source`]);
+  if (source) r.archSource = source;
+  r.cpu = r.arch === undefined ? undefined : archOfSpelling(r.arch);
+  if (r.cpu === undefined)
+    r.problem = `"${field}" is ${JSON.stringify(o[field])}, not one of ${UNAME_VALUES.join(", ")}`;
   return r;
 }

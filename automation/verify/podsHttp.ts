@@ -3,20 +3,13 @@
  * which CPU it runs on. Every Ready pod is asked for checkPath through the API server's pod proxy
  * (`/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy{checkPath}`), which reaches that very pod on
  * its node, on EKS and on a local cluster alike. The pod's node gives the architecture; each answer
- * must have expectStatus (and match expectBody). The hello app's answer must also say the node's
- * architecture. Spread needs an answering pod on each architecture, a pinned placement on its own,
+ * must have expectStatus (and match expectBody), and when lab:archField names the answer's CPU
+ * field, that field must say the node's architecture. Spread needs an answering pod on each architecture, a pinned placement on its own,
  * prefer-arm64 on either (the pods check holds it to arm64 where there is room).
  */
 import { ARCHS, UNAME_ARCH } from "../../infra/arch";
 import { placementArchs } from "../../infra/config";
-import {
-  AppExpectation,
-  answerProblem,
-  describeExpectation,
-  excerpt,
-  isHelloCheck,
-  readHello,
-} from "./expect";
+import { AppExpectation, answerProblem, describeExpectation, excerpt, readArchReport } from "./expect";
 import { Clock, realClock } from "./http";
 import type { Cluster } from "./kube";
 import { CheckResult, NodeInfo, PodInfo, failed, passed, skipped, Answer, PlacementMode } from "./types";
@@ -32,7 +25,7 @@ export interface PodAnswer {
   status: number | null;
   latencyMs: number;
   attempts: number;
-  /** What the hello app said it runs on (hello app only). */
+  /** What the answer's archField said it runs on (only with an archField). */
   reportedArch?: string;
   problem?: string;
   body?: string;
@@ -61,12 +54,12 @@ export interface PodsHttpOptions {
 export function judgePodAnswer(a: Answer, row: PodAnswer, e: AppExpectation): PodAnswer {
   const problem = answerProblem(a, e);
   if (problem) return { ...row, problem, body: excerpt(a.body) };
-  if (!isHelloCheck(e)) return row;
-  const hello = readHello(a.body);
+  if (!e.archField) return row;
+  const hello = readArchReport(a.body, e.archField);
   const r = { ...row, reportedArch: hello.arch };
   if (hello.problem) return { ...r, problem: hello.problem, body: excerpt(a.body) };
   const want = row.arch ? UNAME_ARCH[row.arch as keyof typeof UNAME_ARCH] : undefined;
-  if (hello.arch !== want)
+  if (hello.cpu !== row.arch)
     return { ...r, problem: `says ${hello.arch}, but its node ${row.node} is ${row.arch} (${want ?? "?"})` };
   if (hello.pod !== undefined && hello.pod !== row.pod)
     return { ...r, problem: `says pod ${hello.pod}, but the proxy asked ${row.pod}` };
@@ -79,7 +72,7 @@ export function checkPodsHttp(
   t: Pick<PodsHttpTarget, "expect" | "placement" | "clusterArchs">,
   context: Record<string, unknown> = {},
 ): CheckResult {
-  const hello = isHelloCheck(t.expect);
+  const hello = Boolean(t.expect.archField);
   const good = rows.filter((r) => !r.problem);
   const byArch: Record<string, number> = {};
   for (const r of good) if (r.arch) byArch[r.arch] = (byArch[r.arch] ?? 0) + 1;

@@ -1,19 +1,20 @@
 /**
- * Check 4 (the verdict): real HTTP answers through the Service (load balancer or NodePort). For the
- * hello app (expect.ts: isHelloCheck), spread mode must see both `x86_64` and `aarch64`, and every
- * answer's `arch` must match the architecture label of the node running the pod that answered
- * (hostname → pod → node); a malformed answer fails the check. Any other service is judged by status
- * and expectBody only: which architecture served it is proven pod by pod in `pods-http`.
+ * Check 4 (the verdict): real HTTP answers through the Service (load balancer or NodePort). When the
+ * answer says its CPU (lab:archField, e.g. the hello app's `arch`), spread mode must see both
+ * architectures, and every answer's field must match the architecture label of the node running the
+ * pod that answered (hostname → pod → node); a malformed answer fails the check. A service whose
+ * answer says no architecture is judged by status and expectBody only: which architecture served it
+ * is proven pod by pod in `pods-http`.
  */
-import { UNAME_ARCH } from "../../infra/arch";
+import { UNAME_ARCH, archOfSpelling } from "../../infra/arch";
 import { placementArchs } from "../../infra/config";
 import {
   AppExpectation,
+  HELLO_EXPECTATION,
   answerProblem,
   describeExpectation,
   excerpt,
-  isHelloCheck,
-  readHello,
+  readArchReport,
 } from "./expect";
 import { Answer, CheckResult, NodeInfo, PlacementMode, PodInfo, failed, passed } from "./types";
 
@@ -52,13 +53,16 @@ interface Row {
 
 function examine(a: Answer, i: number, exp: TrafficExpectation): Row {
   const row: Row = { i, status: a.status ?? null };
-  if (exp.answer && !isHelloCheck(exp.answer)) {
-    const problem = answerProblem(a, exp.answer);
+  const e = exp.answer ?? HELLO_EXPECTATION;
+  if (!e.archField) {
+    const problem = answerProblem(a, e);
     return problem ? { ...row, problem, body: excerpt(a.body) } : row;
   }
   if (a.error !== undefined) return { ...row, problem: `request failed: ${a.error}` };
-  if (a.status !== 200) return { ...row, problem: `HTTP ${a.status}`, body: excerpt(a.body) };
-  const hello = readHello(a.body);
+  if (a.status !== e.expectStatus) return { ...row, problem: `HTTP ${a.status}`, body: excerpt(a.body) };
+  const bodyProblem = answerProblem(a, e);
+  if (bodyProblem) return { ...row, problem: bodyProblem, body: excerpt(a.body) };
+  const hello = readArchReport(a.body, e.archField);
   Object.assign(row, { arch: hello.arch, hostname: hello.hostname, pod: hello.pod, node: hello.node });
   if (hello.archSource) row.archSource = hello.archSource;
   if (hello.problem) {
@@ -81,11 +85,11 @@ function examine(a: Answer, i: number, exp: TrafficExpectation): Row {
     if (row.node !== undefined && row.node !== node.name) {
       return { ...row, problem: `says node ${row.node}, but pod ${pod.name} runs on ${node.name}` };
     }
-    const want = UNAME_ARCH[node.arch as keyof typeof UNAME_ARCH];
-    if (want !== row.arch) {
+    if (hello.cpu !== node.arch) {
+      const want = UNAME_ARCH[node.arch as keyof typeof UNAME_ARCH];
       return {
         ...row,
-        problem: `says ${row.arch}, but its node ${node.name} is ${node.arch} (${want ?? "?"})`,
+        problem: `says ${row.arch}, but its node ${node.name} is ${node.arch} (${want ?? "?"}), pod ${pod.name}`,
       };
     }
   }
@@ -95,9 +99,13 @@ function examine(a: Answer, i: number, exp: TrafficExpectation): Row {
 /** The verdict over a set of answers (pure). */
 export function checkTraffic(answers: Answer[], exp: TrafficExpectation): CheckResult {
   const rows = answers.map((a, i) => examine(a, i + 1, exp));
-  if (exp.answer && !isHelloCheck(exp.answer)) return checkAnswers(rows, exp.answer);
+  if (exp.answer && !exp.answer.archField) return checkAnswers(rows, exp.answer);
+  // Counted in uname spelling, as expectArchs are, whichever spelling the service answers with.
   const counts: Record<string, number> = {};
-  for (const r of rows) if (r.arch && !r.problem) counts[r.arch] = (counts[r.arch] ?? 0) + 1;
+  for (const r of rows) {
+    const cpu = r.arch && !r.problem ? archOfSpelling(r.arch) : undefined;
+    if (cpu) counts[UNAME_ARCH[cpu]] = (counts[UNAME_ARCH[cpu]] ?? 0) + 1;
+  }
   const mapped = exp.pods !== undefined && exp.nodes !== undefined;
   const evidence = {
     requests: answers.length,

@@ -2,8 +2,9 @@
  * The variants check's verdict (pure): one platform's answer against what that platform must say,
  * and the check's result over every platform's run. The runs themselves are ./variants.ts.
  */
-import { Arch, UNAME_ARCH } from "../../infra/arch";
-import { AppExpectation, answerProblem, isHelloCheck } from "./expect";
+import { APP_DEFAULTS } from "../../infra/appConfig";
+import { Arch, UNAME_ARCH, archOfSpelling } from "../../infra/arch";
+import { AppExpectation, HELLO_EXPECTATION, answerProblem } from "./expect";
 import { CheckResult, failed, passed, Answer } from "./types";
 
 export interface VariantVerdict {
@@ -24,20 +25,23 @@ export function platformArch(platform: string): Arch | undefined {
 }
 
 /**
- * One platform's `/hello` answer against what that platform must say. `answer.error` says why
+ * One platform's answer against what that platform must say (default: the hello app's). With an
+ * archField, the answer's field must name the platform's architecture. `answer.error` says why
  * there is no answer (timeout, container exited, docker run failed) and is the problem as given.
  */
-export function judgeVariant(platform: string, answer: Answer, exp?: AppExpectation): VariantVerdict {
+export function judgeVariant(
+  platform: string,
+  answer: Answer,
+  exp: AppExpectation = HELLO_EXPECTATION,
+): VariantVerdict {
   const arch = platformArch(platform);
   const expected = arch ? UNAME_ARCH[arch] : undefined;
   const v: VariantVerdict = { platform, expected, passed: false };
   if (!expected) return { ...v, problem: `no uname architecture known for platform "${platform}"` };
   if (answer.error !== undefined) return { ...v, problem: answer.error };
-  if (exp && !isHelloCheck(exp)) {
-    const problem = answerProblem(answer, exp);
-    return problem ? { ...v, problem } : { ...v, passed: true };
-  }
-  if (answer.status !== 200) return { ...v, problem: `HTTP ${answer.status} instead of 200` };
+  const field = exp.archField;
+  const problem = answerProblem(answer, exp);
+  if (!field || problem) return problem ? { ...v, problem } : { ...v, passed: true };
   let json: unknown;
   try {
     json = JSON.parse(answer.body ?? "");
@@ -47,17 +51,20 @@ export function judgeVariant(platform: string, answer: Answer, exp?: AppExpectat
   if (typeof json !== "object" || json === null || Array.isArray(json))
     return { ...v, problem: "the answer is not a JSON object" };
   const o = json as Record<string, unknown>;
-  if (typeof o.arch === "string") v.arch = o.arch;
-  if (typeof o.archSource === "string") v.archSource = o.archSource;
+  const sourceField = `${field}Source`;
+  if (typeof o[field] === "string") v.arch = o[field] as string;
+  if (typeof o[sourceField] === "string") v.archSource = o[sourceField] as string;
   const problems: string[] = [];
-  if (v.arch === undefined) problems.push(`"arch" is ${o.arch === undefined ? "missing" : "not a string"}`);
-  else if (v.arch !== expected)
-    problems.push(`answered arch "${v.arch}", but ${platform} must answer "${expected}"`);
-  if (v.archSource !== "process") {
+  if (v.arch === undefined)
+    problems.push(`"${field}" is ${o[field] === undefined ? "missing" : "not a string"}`);
+  else if (archOfSpelling(v.arch) !== arch)
+    problems.push(`answered ${field} "${v.arch}", but ${platform} must answer "${expected}"`);
+  // `<field>Source` says whether the value is the CPU's; the bundled app (the default field) always sends it.
+  if (v.archSource !== "process" && (v.archSource !== undefined || field === APP_DEFAULTS.archField)) {
     problems.push(
       v.archSource === "override"
-        ? `archSource is "override": the answer is not the CPU's (APP_ARCH_OVERRIDE is set in the image)`
-        : `archSource is ${JSON.stringify(o.archSource)}, not "process"`,
+        ? `${sourceField} is "override": the answer is not the CPU's (APP_ARCH_OVERRIDE is set in the image)`
+        : `${sourceField} is ${JSON.stringify(o[sourceField])}, not "process"`,
     );
   }
   if (problems.length > 0) return { ...v, problem: problems.join("; ") };
@@ -115,7 +122,7 @@ export function checkVariants(runs: VariantRun[], context: Record<string, unknow
   );
   const ports = [...new Set(runs.map((r) => r.appPort).filter((p) => p !== undefined))];
   const notes = [
-    hello ? "archSource process" : "",
+    runs.every((r) => r.verdict.archSource === "process") ? "archSource process" : "",
     ports.length === 1 ? `port ${ports[0]} in each container` : "",
   ];
   const note = notes.filter(Boolean).join("; ");

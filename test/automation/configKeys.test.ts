@@ -55,6 +55,7 @@ const BAD: Record<string, { argv: string[]; names?: RegExp }> = {
   "lab:checkPath": { argv: ["--config", "checkPath=x y"] },
   "lab:expectStatus": { argv: ["--config", "expectStatus=999"] },
   "lab:expectBody": { argv: ["--config", "expectBody=("] },
+  "lab:archField": { argv: ["--config", "archField=runtime.GOARCH"] },
   "lab:appEnv": { argv: ["--config", "appEnv==x"] },
 };
 

@@ -44,8 +44,11 @@ describe("variants verdict (pure)", () => {
     );
     // The hello app's expectation still asks for the arch.
     assert.match(
-      judgeVariant("linux/amd64", { status: 200, body }, { checkPath: "/hello", expectStatus: 200 })
-        .problem ?? "",
+      judgeVariant(
+        "linux/amd64",
+        { status: 200, body },
+        { checkPath: "/hello", expectStatus: 200, archField: "arch" },
+      ).problem ?? "",
       /"arch" is missing/,
     );
   });

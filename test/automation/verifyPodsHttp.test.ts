@@ -199,7 +199,7 @@ describe("verify pods-http for the hello app (its arch must match the node)", fu
     const hello = { namespace: "lab-alice", port: 8080, placement: "spread" as const };
     const r = await runPodsHttpCheck(cluster, pods, NODES, {
       ...hello,
-      expect: { checkPath: "/hello", expectStatus: 200 },
+      expect: { checkPath: "/hello", expectStatus: 200, archField: "arch" },
     });
     assert.equal(r.status, "failed");
     assert.match(
@@ -214,7 +214,7 @@ describe("verify pods-http for the hello app (its arch must match the node)", fu
         ["web-arm", "x86_64"],
       ],
     );
-    // With an expectBody the app is judged as any service: status and body only.
+    // Without an archField the app is judged as any service: status and body only.
     const any = await runPodsHttpCheck(cluster, pods, NODES, {
       ...hello,
       expect: { checkPath: "/hello", expectStatus: 200, expectBody: "hostname" },

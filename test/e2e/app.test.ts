@@ -11,7 +11,10 @@ import * as path from "node:path";
 import { fromAStoppedCluster, Check, assertNothingLeft, checksOf, lab } from "./support";
 
 /** The app keys that run the greeter (what README's "Test your own service" shows). */
-const GREETER = ["appPort=9090", "healthPath=/livez", "checkPath=/greet"].flatMap((c) => ["--config", c]);
+const GREETER = ["appPort=9090", "healthPath=/livez", "checkPath=/greet", "archField="].flatMap((c) => [
+  "--config",
+  c,
+]);
 const BUILD = ["--config", "appDir=examples/greeter", ...GREETER];
 
 /** pods-http passed with answers from pods on both architectures, each an HTTP 200 of /greet. */
