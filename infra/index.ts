@@ -64,6 +64,7 @@ export const expectStatus = lab.expectStatus;
 export const expectBody = lab.expectBody;
 export const archField = lab.archField;
 export const appPort = lab.appPort;
+export const appEnv = lab.appEnv;
 // A workshop's stacks (#10); absent from self-contained labs.
 export const role = lab.role;
 export const topology = lab.topology;

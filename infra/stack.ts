@@ -42,6 +42,8 @@ export interface LabExports {
   archField: string;
   /** The container port. */
   appPort: number;
+  /** lab:appEnv, so that verify runs each image variant with the pods' environment. */
+  appEnv: Record<string, string>;
   // aws target only (undefined, hence absent from the stack outputs, for local):
   clusterName?: pulumi.Output<string>;
   kubeconfig?: pulumi.Output<string>;
@@ -144,6 +146,7 @@ export function commonExports(cfg: LabConfig) {
     expectBody: cfg.expectBody,
     archField: cfg.archField,
     appPort: cfg.appPort,
+    appEnv: cfg.appEnv,
   };
 }
 

@@ -110,13 +110,21 @@ describe("the user's own service", () => {
     assert.deepStrictEqual(one("kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec.ingress, [
       { ports: [{ port: 9090, protocol: "TCP" }] },
     ]);
+    // The same environment is an output, for verify's variant containers.
+    assert.deepStrictEqual(p.appEnv, { GREETING: "Hi", PORT: "9091" });
   });
 
   it("the driver reads the new outputs, with the hello app's values for a stack from before them", () => {
-    const now = parseOutputs({ checkPath: "/greet", expectStatus: 204, expectBody: "hi", appPort: 9090 });
+    const now = parseOutputs({
+      checkPath: "/greet",
+      expectStatus: 204,
+      expectBody: "hi",
+      appPort: 9090,
+      appEnv: { GREETING: "Hi" },
+    });
     assert.deepStrictEqual(
-      [now.checkPath, now.expectStatus, now.expectBody, now.appPort],
-      ["/greet", 204, "hi", 9090],
+      [now.checkPath, now.expectStatus, now.expectBody, now.appPort, now.appEnv],
+      ["/greet", 204, "hi", 9090, { GREETING: "Hi" }],
     );
     const old = parseOutputs({ serviceUrl: "http://x/hello" });
     assert.deepStrictEqual(

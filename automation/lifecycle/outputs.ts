@@ -46,6 +46,8 @@ export interface LabOutputs {
   /** lab:archField; undefined for a stack from before it ("" is set: the answer says none). */
   archField?: string;
   appPort?: number;
+  /** lab:appEnv: the container environment beyond PORT. */
+  appEnv?: Record<string, string>;
   /** A kubeconfig that can act only in the attendee's namespace (shared-cluster and local). */
   handoutKubeconfig?: string;
 }
@@ -111,5 +113,6 @@ export function parseOutputs(raw: Record<string, unknown>): LabOutputs {
     expectBody: str(raw.expectBody),
     archField: typeof raw.archField === "string" ? raw.archField : undefined,
     appPort: int(raw.appPort, 1, 65535, APP_DEFAULTS.appPort),
+    appEnv: stringMap(raw.appEnv),
   };
 }

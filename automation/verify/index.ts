@@ -158,6 +158,7 @@ export async function verifyLab(out: LabOutputs, o: VerifyOptions): Promise<Chec
           platforms: out.platforms?.length ? out.platforms : SUPPORTED_PLATFORMS,
           checkPath: out.checkPath,
           appPort: out.appPort,
+          env: out.appEnv,
           expect: answer,
         },
         { deadlineMs: o.variantsDeadlineMs, signal: o.signal, note: o.note },

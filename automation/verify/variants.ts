@@ -85,6 +85,8 @@ export interface VariantsTarget {
   checkPath?: string;
   /** The port the service listens on in its container (lab:appPort); default 8080. */
   appPort?: number;
+  /** lab:appEnv, after PORT as in the pod (a same-named entry replaces it). */
+  env?: Record<string, string>;
   /** What the answer must be (default: the hello app's, whose arch is judged). */
   expect?: AppExpectation;
 }
@@ -216,7 +218,7 @@ async function runOne(
     await d.docker.remove(name).catch(() => undefined);
     const t0 = d.clock.now();
     // PORT as in the pod (= lab:appPort); the check never relies on it: it asks appPort itself.
-    const spec = { name, image, platform, port, env: { PORT: String(port) } };
+    const spec = { name, image, platform, port, env: { PORT: String(port), ...t.env } };
     try {
       r.containerId = await start(spec, d, o.signal);
     } catch (e) {

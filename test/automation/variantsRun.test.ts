@@ -93,6 +93,21 @@ describe("variants check (fake docker): the service's own port", () => {
     assert.deepEqual([...s.docker.live], []);
   });
 
+  it("each variant gets lab:appEnv as the pods do, after PORT (a same-named entry replaces it)", async () => {
+    const s = setup(sysinfo);
+    s.docker.listensOn = () => 7070;
+    const env = { GREETING: "Hi", PORT: "7070" };
+    const r = await runVariantsCheck({ ...TARGET, appPort: 7070, expect: PORT_FIXED, env }, {}, s.deps);
+    assert.equal(r.status, "passed", r.summary);
+    assert.deepEqual(
+      s.docker.specs.map((x) => x.env),
+      [
+        { PORT: "7070", GREETING: "Hi" },
+        { PORT: "7070", GREETING: "Hi" },
+      ],
+    );
+  });
+
   it("two labs at once (--concurrency): distinct containers and host ports, both pass", async () => {
     const s = setup(sysinfo);
     s.docker.listensOn = () => 7070;
